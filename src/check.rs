@@ -1,0 +1,509 @@
+//! `check`: the operator's audit, run on a node image at build time or by
+//! hand. It reads the credential root with the very code plugin mode uses
+//! (the same trust walk, lookup, strict decoding, response writer and
+//! matcher) and prints one finding per line, a summary last, and never a
+//! secret: only paths, keys, cache settings and reasons.
+
+use crate::cli::CheckOptions;
+use crate::credfile::{self, Credential};
+use crate::duration::Duration;
+use crate::error::{Error, Escaped};
+use crate::kubelet_config::{self, Provider};
+use crate::lookup::{self, Rule};
+use crate::matcher;
+use crate::reference::{self, Domain};
+use crate::request::ApiVersion;
+use crate::response::{self, Answer, CacheKeyType};
+use crate::trust::TrustedDir;
+use std::io;
+use std::process::ExitCode;
+
+const SUFFIX: &str = ".json";
+/// Docker Hub host names the kubelet never sends (it normalizes to docker.io).
+const HUB_ALIASES: [&str; 2] = ["index.docker.io", "registry-1.docker.io"];
+
+/// A usable credential file, for the coverage check.
+struct Usable {
+    path: String,
+    /// The host glob it answers (`registry.example.org:5000`, `*.example.org`).
+    host_glob: String,
+    /// The path prefix of a repository file, empty for host files.
+    prefix: String,
+}
+
+/// The audit's findings and counters.
+#[derive(Default)]
+struct Audit {
+    lines: Vec<String>,
+    failures: usize,
+    files: usize,
+    usable: Vec<Usable>,
+}
+
+impl Audit {
+    fn ok(&mut self, line: String) {
+        self.lines.push(format!("ok    {line}"));
+    }
+    fn fail(&mut self, line: String) {
+        self.failures += 1;
+        self.lines.push(format!("FAIL  {line}"));
+    }
+    fn note(&mut self, line: String) {
+        self.lines.push(format!("note  {line}"));
+    }
+}
+
+/// Runs the audit and prints it; exit code 1 if anything is unusable.
+pub fn run(options: &CheckOptions) -> ExitCode {
+    let binary_name = std::env::args_os()
+        .next()
+        .and_then(|a| {
+            std::path::Path::new(&a)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| crate::PROGRAM.to_owned());
+    let audit = audit(options, &binary_name);
+    for line in &audit.lines {
+        println!("{line}");
+    }
+    println!(
+        "summary: {} credential file(s), {} usable; {} problem(s): {}",
+        audit.files,
+        audit.usable.len(),
+        audit.failures,
+        if audit.failures == 0 {
+            "all usable"
+        } else {
+            "NOT usable"
+        }
+    );
+    if audit.failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn audit(options: &CheckOptions, binary_name: &str) -> Audit {
+    let mut audit = Audit::default();
+    let root = match TrustedDir::open_root(&options.credroot) {
+        Ok(root) => {
+            audit.ok(format!("credential root {}", Escaped(&options.credroot)));
+            Some(root)
+        }
+        Err(e) => {
+            audit.fail(explain(&e));
+            None
+        }
+    };
+    if let Some(root) = &root {
+        audit_root(root, &mut audit);
+        for image in &options.images {
+            explain_image(root, image, &mut audit);
+        }
+    }
+    if let Some(path) = &options.kubelet_config {
+        audit_config(path, options, binary_name, &mut audit);
+    }
+    audit
+}
+
+/// An error line; a permission error says so instead of guessing.
+fn explain(e: &Error) -> String {
+    let denied =
+        matches!(e, Error::Io { source, .. } if source.kind() == io::ErrorKind::PermissionDenied);
+    if denied {
+        format!("{e} (run check as root to read credential files)")
+    } else {
+        e.to_string()
+    }
+}
+
+/// Why a file stem can never be looked up, if it cannot.
+fn stem_problem(stem: &str) -> Option<String> {
+    let host_part = stem.strip_prefix("*.").unwrap_or(stem);
+    let Some(domain) = Domain::parse(host_part) else {
+        return Some(format!(
+            "\"{}\" is no valid registry host[:port]",
+            Escaped(stem)
+        ));
+    };
+    if stem.starts_with("*.") && domain.host().starts_with('[') {
+        return Some(format!(
+            "\"{}\": an IPv6 address has no DNS labels to wildcard",
+            Escaped(stem)
+        ));
+    }
+    if HUB_ALIASES.contains(&domain.host()) {
+        return Some(format!(
+            "\"{}\" can never match: the kubelet sends Docker Hub images as docker.io/...; use docker.io.json",
+            Escaped(stem)
+        ));
+    }
+    if stem != stem.to_ascii_lowercase() {
+        return Some(format!(
+            "\"{}\" can never match: lookups use the lowercased host; rename it to {}{SUFFIX}",
+            Escaped(stem),
+            Escaped(&stem.to_ascii_lowercase())
+        ));
+    }
+    None
+}
+
+fn sorted_names(dir: &TrustedDir, audit: &mut Audit) -> Vec<(String, bool)> {
+    // Listing by path is fine: every name is then opened relative to the
+    // checked descriptor, so a swap after the listing is caught there.
+    let entries = match std::fs::read_dir(dir.path()) {
+        Ok(entries) => entries,
+        Err(e) => {
+            let err = Error::Io {
+                path: dir.path().to_owned(),
+                action: "list",
+                source: e,
+            };
+            audit.fail(explain(&err));
+            return Vec::new();
+        }
+    };
+    let mut names = Vec::new();
+    for entry in entries.flatten() {
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        match entry.file_name().into_string() {
+            Ok(name) => names.push((name, is_dir)),
+            Err(raw) => audit.fail(format!("{}/{raw:?}: the name is not UTF-8", dir.path())),
+        }
+    }
+    names.sort();
+    names
+}
+
+fn audit_root(root: &TrustedDir, audit: &mut Audit) {
+    for (name, is_dir) in sorted_names(root, audit) {
+        let path = format!("{}/{}", root.path().trim_end_matches('/'), name);
+        if let Some(stem) = name.strip_suffix(SUFFIX).filter(|_| !is_dir) {
+            audit.files += 1;
+            if let Some(problem) = stem_problem(stem) {
+                audit.fail(format!("{}: {problem}", Escaped(&path)));
+                continue;
+            }
+            audit_file(root, &name, stem.to_owned(), String::new(), audit);
+        } else if Domain::parse(&name).is_some() || is_dir {
+            if let Some(problem) = stem_problem(&name).filter(|_| !name.starts_with("*.")) {
+                audit.fail(format!("{}: directory {problem}", Escaped(&path)));
+                continue;
+            }
+            match root.open_subdir(&name) {
+                Ok(Some(dir)) => audit_repository_dir(&dir, &name, "", audit),
+                Ok(None) => {}
+                Err(e) => audit.fail(explain(&e)),
+            }
+        } else {
+            audit.note(format!(
+                "{}: ignored (not a .json file or a registry directory)",
+                Escaped(&path)
+            ));
+        }
+    }
+}
+
+fn audit_repository_dir(dir: &TrustedDir, domain: &str, prefix: &str, audit: &mut Audit) {
+    for (name, is_dir) in sorted_names(dir, audit) {
+        let path = format!("{}/{}", dir.path(), name);
+        let join = |c: &str| {
+            if prefix.is_empty() {
+                c.to_owned()
+            } else {
+                format!("{prefix}/{c}")
+            }
+        };
+        if let Some(component) = name.strip_suffix(SUFFIX).filter(|_| !is_dir) {
+            audit.files += 1;
+            if !is_path_component(component) {
+                audit.fail(format!(
+                    "{}: \"{}\" is no valid repository path component (lowercase letters, digits, . _ __ -)",
+                    Escaped(&path),
+                    Escaped(component)
+                ));
+                continue;
+            }
+            audit_file(dir, &name, domain.to_owned(), join(component), audit);
+        } else if is_dir && is_path_component(&name) {
+            match dir.open_subdir(&name) {
+                Ok(Some(sub)) => audit_repository_dir(&sub, domain, &join(&name), audit),
+                Ok(None) => {}
+                Err(e) => audit.fail(explain(&e)),
+            }
+        } else if is_dir {
+            audit.fail(format!(
+                "{}: \"{}\" is no valid repository path component",
+                Escaped(&path),
+                Escaped(&name)
+            ));
+        } else {
+            match dir.open_subdir(&name) {
+                Err(e @ Error::Untrusted { .. }) => audit.fail(explain(&e)),
+                _ => audit.note(format!("{}: ignored (not a .json file)", Escaped(&path))),
+            }
+        }
+    }
+}
+
+fn is_path_component(s: &str) -> bool {
+    reference::parse(&format!("x/{s}")).is_ok_and(|r| r.path().as_str() == s)
+}
+
+fn audit_file(dir: &TrustedDir, name: &str, host_glob: String, prefix: String, audit: &mut Audit) {
+    let file = match dir.read_file(name) {
+        Ok(Some(file)) => file,
+        Ok(None) => return,
+        Err(e) => return audit.fail(explain(&e)),
+    };
+    match credfile::decode(file.contents.as_bytes()) {
+        Ok(credential) => {
+            let what = if prefix.is_empty() {
+                format!("answers {host_glob}")
+            } else {
+                format!("answers {host_glob}/{prefix} and below")
+            };
+            audit.ok(format!(
+                "{}: {what}, cacheDuration {}",
+                Escaped(&file.path),
+                credential.duration.unwrap_or(Duration::FIVE_MINUTES)
+            ));
+            audit.usable.push(Usable {
+                path: file.path,
+                host_glob,
+                prefix,
+            });
+        }
+        Err(problem) => audit.fail(
+            Error::Content {
+                path: file.path,
+                problem,
+            }
+            .to_string(),
+        ),
+    }
+}
+
+fn explain_image(root: &TrustedDir, image: &str, audit: &mut Audit) {
+    let head = format!("image \"{}\"", Escaped(image));
+    let parsed = match reference::parse_normalized_named(image) {
+        Ok(parsed) => parsed,
+        Err(e) => return audit.fail(format!("{head}: invalid: {e}")),
+    };
+    let name = parsed.name();
+    let Some(domain) = parsed.domain() else {
+        return audit.note(format!(
+            "{head}: normalizes to \"{name}\" with no registry; the plugin answers no credentials"
+        ));
+    };
+    audit.note(format!(
+        "{head}: the kubelet sends \"{name}\" (domain {}, path {})",
+        domain.as_str(),
+        parsed.path().as_str()
+    ));
+    let lookup = match lookup::find(root, &parsed) {
+        Ok(lookup) => lookup,
+        Err(e) => return audit.fail(format!("{head}: {}", explain(&e))),
+    };
+    let tried = lookup
+        .tried
+        .iter()
+        .map(|t| Escaped(t).to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let Some(found) = lookup.found else {
+        return audit.note(format!(
+            "{head}: no credential file answers it (tried {tried}); the plugin answers no credentials, cacheDuration 0s"
+        ));
+    };
+    let credential: Credential = match credfile::decode(found.file.contents.as_bytes()) {
+        Ok(c) => c,
+        Err(problem) => {
+            return audit.fail(format!(
+                "{head}: {}",
+                Error::Content {
+                    path: found.file.path,
+                    problem
+                }
+            ));
+        }
+    };
+    let (key, cache_key_type) = match &found.rule {
+        Rule::Repository(_) => (name.as_str(), CacheKeyType::Image),
+        _ if lookup.has_repository_files => (domain.as_str(), CacheKeyType::Image),
+        _ => (domain.as_str(), CacheKeyType::Registry),
+    };
+    let cache_duration = credential.duration.unwrap_or(Duration::FIVE_MINUTES);
+    let verdict = kubelet_verdict(key, cache_key_type, cache_duration, &credential, &name);
+    let line = format!(
+        "{head}: answered by {} ({}): key \"{}\", cacheKeyType {}, cacheDuration {cache_duration}; {}",
+        Escaped(&found.file.path),
+        match found.rule {
+            Rule::Repository(p) => format!("repository file for {}/{p}", domain.as_str()),
+            Rule::Host => "registry file".to_owned(),
+            Rule::Wildcard => "wildcard file".to_owned(),
+        },
+        Escaped(key),
+        cache_key_type.as_str(),
+        verdict
+            .as_deref()
+            .unwrap_or("the kubelet would accept the answer and use it for this image")
+    );
+    if verdict.is_some() {
+        audit.fail(line)
+    } else {
+        audit.ok(line)
+    }
+}
+
+/// Writes the answer the plugin would give and decodes it as the kubelet
+/// does; `None` if the kubelet would accept it and match it to the image.
+fn kubelet_verdict(
+    key: &str,
+    cache_key_type: CacheKeyType,
+    cache_duration: Duration,
+    credential: &Credential,
+    image_name: &str,
+) -> Option<String> {
+    let api_version = ApiVersion::parse("credentialprovider.kubelet.k8s.io/v1")?;
+    let answer = Answer {
+        api_version,
+        cache_key_type,
+        cache_duration,
+        auth: Some((key, credential)),
+    };
+    let Some(bytes) = response::write(&answer) else {
+        return Some("the answer could not be written".to_owned());
+    };
+    match response::kubelet_decode(bytes.as_bytes()) {
+        Err(rejection) => Some(format!(
+            "the kubelet would reject the answer ({rejection:?})"
+        )),
+        Ok(_) if !matcher::answer_matches(key, image_name) => Some(
+            "the kubelet would not use the answer for this image (its key does not match)"
+                .to_owned(),
+        ),
+        Ok(_) => None,
+    }
+}
+
+fn audit_config(path: &str, options: &CheckOptions, binary_name: &str, audit: &mut Audit) {
+    let head = format!("kubelet config {}", Escaped(path));
+    let text = match std::fs::read(path) {
+        Ok(bytes) if bytes.len() > kubelet_config::MAX_CONFIG_BYTES => {
+            return audit.fail(format!(
+                "{head}: larger than {} bytes",
+                kubelet_config::MAX_CONFIG_BYTES
+            ));
+        }
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(_) => return audit.fail(format!("{head}: not UTF-8")),
+        },
+        Err(e) => return audit.fail(format!("{head}: cannot read: {e}")),
+    };
+    let report = kubelet_config::check(&text, binary_name);
+    for finding in &report.findings {
+        audit.fail(format!("{head}: {finding}"));
+    }
+    let ours: Vec<&Provider> = report
+        .providers
+        .iter()
+        .filter(|p| p.name == binary_name)
+        .collect();
+    if ours.is_empty() {
+        return;
+    }
+    if report.findings.is_empty() {
+        audit.ok(format!(
+            "{head}: valid; provider \"{}\" is this binary",
+            Escaped(binary_name)
+        ));
+    }
+    for provider in &ours {
+        if let Some(root) = credroot_arg(&provider.args) {
+            if root.trim_end_matches('/') != options.credroot.trim_end_matches('/') {
+                audit.note(format!(
+                    "{head}: provider passes --credroot \"{}\" but this check read \"{}\"",
+                    Escaped(root),
+                    Escaped(&options.credroot)
+                ));
+            }
+        }
+    }
+    let match_images: Vec<&str> = ours
+        .iter()
+        .flat_map(|p| p.match_images.iter().map(String::as_str))
+        .collect();
+    for usable in &audit
+        .usable
+        .iter()
+        .map(|u| (u.path.clone(), covered(u, &match_images)))
+        .collect::<Vec<_>>()
+    {
+        if !usable.1 {
+            audit.fail(format!(
+                "{}: no matchImages entry of provider \"{}\" routes its images to this plugin (add one, with the port if it has one)",
+                Escaped(&usable.0),
+                Escaped(binary_name)
+            ));
+        }
+    }
+    for image in &options.images {
+        if let Ok(parsed) = reference::parse_normalized_named(image) {
+            let name = parsed.name();
+            match match_images.iter().find(|m| kubelet_config::routes(m, &name)) {
+                Some(m) => audit.note(format!("image \"{}\": routed to this plugin by matchImages \"{}\"", Escaped(image), Escaped(m))),
+                None => audit.fail(format!(
+                    "image \"{}\": no matchImages entry routes \"{}\" to this plugin; the kubelet never asks it",
+                    Escaped(image),
+                    Escaped(&name)
+                )),
+            }
+        }
+    }
+}
+
+fn credroot_arg(args: &[String]) -> Option<&str> {
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        if arg == "--credroot" {
+            return it.next().map(String::as_str);
+        }
+        if let Some(v) = arg.strip_prefix("--credroot=") {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// Whether some `matchImages` entry routes at least one image this file
+/// answers: the hosts overlap (either glob matches the other) and the paths
+/// are compatible (one is a prefix of the other).
+fn covered(file: &Usable, match_images: &[&str]) -> bool {
+    let file_path = format!("/{}", file.prefix);
+    let Ok(file_url) = matcher::parse_schemeless_url(&file.host_glob) else {
+        return false;
+    };
+    match_images.iter().any(|m| {
+        let Ok(m_url) = matcher::parse_schemeless_url(m) else {
+            return false;
+        };
+        let (m_host, f_host) = (
+            matcher::Url {
+                host: m_url.host.clone(),
+                path: String::new(),
+            },
+            matcher::Url {
+                host: file_url.host.clone(),
+                path: String::new(),
+            },
+        );
+        let hosts = matcher::urls_match(&m_host, &f_host) || matcher::urls_match(&f_host, &m_host);
+        let paths = file_path.starts_with(&m_url.path) || m_url.path.starts_with(&file_path);
+        hosts && paths
+    })
+}

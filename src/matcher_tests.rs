@@ -1,0 +1,293 @@
+//! Every vector of `kubelet-protocol.md` sections 4.1, 4.2 and 4.4, and the
+//! keyring tables beside them.
+
+use super::*;
+
+/// Section 4.1: `TestURLsMatch`, all 18 rows.
+const URLS_MATCH: [(&str, &str, bool); 18] = [
+    ("*.kubernetes.io", "prefix.kubernetes.io", true),
+    ("prefix.*.io", "prefix.kubernetes.io", true),
+    ("prefix.kubernetes.*", "prefix.kubernetes.io", true),
+    ("*-good.kubernetes.io", "prefix-good.kubernetes.io", true),
+    ("*.kubernetes.io/blah", "prefix.kubernetes.io/blah", true),
+    ("prefix.*.io/foo", "prefix.kubernetes.io/foo/bar", true),
+    (
+        "*.kubernetes.io:1111/blah",
+        "prefix.kubernetes.io:1111/blah",
+        true,
+    ),
+    (
+        "prefix.*.io:1111/foo",
+        "prefix.kubernetes.io:1111/foo/bar",
+        true,
+    ),
+    ("*.kubernetes.io", "kubernetes.io", false),
+    ("*.*.kubernetes.io", "prefix.kubernetes.io", false),
+    ("*.*.kubernetes.io", "kubernetes.io", false),
+    ("*kubernetes.io", "a.kubernetes.io", false),
+    ("*kubernetes.io", "kubernetes.io", true),
+    ("*.*.*.kubernetes.io", "a.b.c.kubernetes.io", true),
+    ("kubernetes.io", "kubernetes.com", false),
+    ("k*.io", "quay.io", false),
+    (
+        "*.kubernetes.io:1234/blah",
+        "prefix.kubernetes.io:1111/blah",
+        false,
+    ),
+    (
+        "prefix.*.io/foo",
+        "prefix.kubernetes.io:1111/foo/bar",
+        false,
+    ),
+];
+
+/// Section 4.4: extra edge cases verified against Go's standard library.
+const EDGE_CASES: [(&str, &str, bool); 14] = [
+    ("docker.io", "docker.io/library/nginx", true),
+    ("index.docker.io", "docker.io/library/nginx", false),
+    ("*.docker.io", "docker.io/library/nginx", false),
+    ("registry.io/*", "registry.io/foo", false),
+    ("registry.io/foo", "registry.io/foobar", true),
+    ("registry.io/foo/", "registry.io/foo", false),
+    ("registry.io", "registry.io:5000/foo", false),
+    ("registry.io:5000", "registry.io/foo", false),
+    ("reg[a-z]stry.io", "registry.io", true),
+    ("*", "localhost/foo", true),
+    ("*", "registry.io/foo", false),
+    ("*.*", "registry.io/foo", true),
+    ("[::1]:5000", "[::1]:5000/foo", true),
+    ("https://registry.io", "registry.io/foo", false),
+];
+
+#[test]
+fn urls_match_vectors() {
+    for (glob, target, want) in URLS_MATCH.iter().chain(&EDGE_CASES) {
+        assert_eq!(urls_match_str(glob, target), *want, "{glob} vs {target}");
+    }
+}
+
+/// Section 4.2 `TestDockerKeyringForGlob`: the key is added, then
+/// `target + "/foo/bar"` must find it.
+#[test]
+fn keyring_for_glob_vectors() {
+    let rows = [
+        ("https://hello.kubernetes.io", "hello.kubernetes.io"),
+        ("https://*.docker.io", "prefix.docker.io"),
+        ("https://prefix.*.io", "prefix.docker.io"),
+        ("https://prefix.docker.*", "prefix.docker.io"),
+        ("https://*.docker.io/path", "prefix.docker.io/path"),
+        ("https://prefix.*.io/path", "prefix.docker.io/path/subpath"),
+        ("https://prefix.docker.*/path", "prefix.docker.io/path"),
+        ("https://*.docker.io:8888", "prefix.docker.io:8888"),
+        ("https://prefix.*.io:8888", "prefix.docker.io:8888"),
+        ("https://prefix.docker.*:8888", "prefix.docker.io:8888"),
+        (
+            "https://*.docker.io/path:1111",
+            "prefix.docker.io/path:1111",
+        ),
+        ("https://*.docker.io/v1/", "prefix.docker.io/path:1111"),
+        ("https://*.docker.io/v2/", "prefix.docker.io/path:1111"),
+        (
+            "https://prefix.docker.*/path:1111",
+            "prefix.docker.io/path:1111",
+        ),
+        ("prefix.docker.io:1111", "prefix.docker.io:1111/path"),
+        ("*.docker.io:1111", "prefix.docker.io:1111/path"),
+    ];
+    assert_eq!(rows.len(), 16);
+    for (key, target) in rows {
+        let mut k = Keyring::default();
+        k.add(key, 7);
+        assert_eq!(
+            k.lookup(&format!("{target}/foo/bar")),
+            [7],
+            "{key} vs {target}"
+        );
+    }
+}
+
+/// Section 4.2 `TestKeyringMiss`.
+#[test]
+fn keyring_miss_vectors() {
+    let rows = [
+        ("https://hello.kubernetes.io", "world.mesos.org/foo/bar"),
+        ("https://*.docker.com", "prefix.docker.io"),
+        ("https://suffix.*.io", "prefix.docker.io"),
+        ("https://prefix.docker.c*", "prefix.docker.io"),
+        (
+            "https://prefix.*.io/path:1111",
+            "prefix.docker.io/path/subpath:1111",
+        ),
+        ("suffix.*.io", "prefix.docker.io"),
+    ];
+    for (key, lookup) in rows {
+        let mut k = Keyring::default();
+        k.add(key, 7);
+        assert!(
+            k.lookup(&format!("{lookup}/foo/bar")).is_empty(),
+            "{key} vs {lookup}"
+        );
+    }
+}
+
+/// Section 4.2 `TestDockerKeyringLookup`: order and prefixes.
+#[test]
+fn keyring_lookup_table() {
+    const GRACE: usize = 1;
+    const ADA: usize = 2;
+    let mut k = Keyring::default();
+    k.add("bar.example.com/pong", GRACE);
+    k.add("bar.example.com", ADA);
+    let rows: [(&str, &[usize]); 7] = [
+        ("bar.example.com", &[ADA]),
+        ("bar.example.com/pong", &[GRACE, ADA]),
+        ("bar.example.com/ping", &[ADA]),
+        ("bar.example.com/pongz", &[GRACE, ADA]),
+        ("bar.example.com/pong/pang", &[GRACE, ADA]),
+        ("example.com", &[]),
+        ("foo.example.com", &[]),
+    ];
+    for (image, want) in rows {
+        assert_eq!(k.lookup(image), want, "{image}");
+    }
+}
+
+/// Section 4.2 `TestIssue3797` and the Docker Hub fallback.
+#[test]
+fn keyring_issue_3797_and_docker_hub_fallback() {
+    let mut k = Keyring::default();
+    k.add("https://quay.io/v1/", 1);
+    for image in ["quay.io", "quay.io/foo", "quay.io/foo/bar"] {
+        assert_eq!(k.lookup(image), [1], "{image}");
+    }
+    let mut hub = Keyring::default();
+    hub.add("https://index.docker.io/v1/", 1);
+    for image in [
+        "google/docker-registry",
+        "jenkins",
+        "index.docker.io/v1//google/docker-registry",
+    ] {
+        assert_eq!(hub.lookup(image), [1], "{image}");
+    }
+    assert!(hub.lookup("world.mesos.org/foo/bar").is_empty());
+}
+
+#[test]
+fn is_default_registry_match_table() {
+    for (image, want) in [
+        ("foo/bar", true),
+        ("docker.io/foo/bar", true),
+        ("index.docker.io/foo/bar", true),
+        ("foo", true),
+        ("", false),
+        ("registry.tld/foo/bar", false),
+        ("registry:5000/foo/bar", false),
+        ("myhostdocker.io/foo/bar", false),
+    ] {
+        assert_eq!(is_default_registry_match(image), want, "{image:?}");
+    }
+}
+
+#[test]
+fn miri_answer_keys_the_plugin_emits_match() {
+    for (key, image, want) in [
+        ("registry.example.org", "registry.example.org/app", true),
+        (
+            "registry.example.org:5000",
+            "registry.example.org:5000/app",
+            true,
+        ),
+        (
+            "registry.example.org",
+            "registry.example.org:5000/app",
+            false,
+        ),
+        (
+            "registry.example.org:5000",
+            "registry.example.org/app",
+            false,
+        ),
+        ("docker.io", "docker.io/library/nginx", true),
+        ("[::1]:5000", "[::1]:5000/foo", true),
+        ("Registry.Example.org", "Registry.Example.org/app", true),
+        ("ghcr.io/acme/app", "ghcr.io/acme/app", true),
+        ("ghcr.io/acme/app", "ghcr.io/acme/other", false),
+        ("org", "evil.org/x", false),
+    ] {
+        assert_eq!(answer_matches(key, image), want, "{key} vs {image}");
+    }
+}
+
+#[test]
+fn miri_glob_match_follows_go() {
+    for (pattern, name, want) in [
+        ("abc", "abc", Ok(true)),
+        ("*", "abc", Ok(true)),
+        ("*c", "abc", Ok(true)),
+        ("a*", "a", Ok(true)),
+        ("a*/b", "abc/b", Ok(true)),
+        ("a*/b", "a/c/b", Ok(false)),
+        ("a*b*c*d*e*/f", "axbxcxdxe/f", Ok(true)),
+        ("ab[c]", "abc", Ok(true)),
+        ("ab[b-d]", "abc", Ok(true)),
+        ("ab[e-g]", "abc", Ok(false)),
+        ("ab[^c]", "abc", Ok(false)),
+        ("ab[^e-g]", "abc", Ok(true)),
+        ("a\\*b", "a*b", Ok(true)),
+        ("a\\*b", "ab", Ok(false)),
+        ("a?b", "a☺b", Ok(true)),
+        ("a[^a]b", "a☺b", Ok(true)),
+        ("a???b", "a☺b", Ok(false)),
+        ("[a-ζ]*", "α", Ok(true)),
+        ("[\\]a]", "]", Ok(true)),
+        ("[\\-]", "-", Ok(true)),
+        ("[x\\-]", "z", Ok(false)),
+        ("[", "a", Err(BadPattern)),
+        ("[^", "a", Err(BadPattern)),
+        ("[^bc", "a", Err(BadPattern)),
+        ("a[", "a", Err(BadPattern)),
+        ("a[", "ab", Err(BadPattern)),
+        ("a[", "x", Err(BadPattern)),
+        ("a/b[", "x", Err(BadPattern)),
+        ("*x", "xxx", Ok(true)),
+        ("[]a]", "]", Err(BadPattern)),
+        ("[-]", "-", Err(BadPattern)),
+        ("\\", "a", Err(BadPattern)),
+    ] {
+        assert_eq!(glob_match(pattern, name), want, "{pattern} vs {name}");
+    }
+}
+
+#[test]
+fn miri_url_parse_quirks() {
+    // `?` starts a query, so it cannot be used as a glob in a host.
+    assert_eq!(parse_schemeless_url("regist?y.io").unwrap().host, "regist");
+    assert_eq!(
+        parse_schemeless_url("*.registry.io:*"),
+        Err(UrlError::InvalidPort)
+    );
+    assert_eq!(parse_schemeless_url("%invalid%"), Err(UrlError::BadEscape));
+    assert_eq!(parse_schemeless_url("a b.io"), Err(UrlError::InvalidHost));
+    assert_eq!(
+        parse_schemeless_url("a\nb"),
+        Err(UrlError::ControlCharacter)
+    );
+    let u = parse_schemeless_url("[::1]:5000/foo%2Fbar").unwrap();
+    assert_eq!(
+        (u.host.as_str(), u.path.as_str()),
+        ("[::1]:5000", "/foo/bar")
+    );
+    assert_eq!(
+        normalize_auth_key("https://index.docker.io/v1/").as_deref(),
+        Some("index.docker.io")
+    );
+    assert_eq!(
+        normalize_auth_key("quay.io/v2/foo").as_deref(),
+        Some("quay.io/foo")
+    );
+    // A class in the host hides the port from SplitHostPort.
+    assert!(!urls_match_str(
+        "reg[a-z]stry.io:5000",
+        "registry.io:5000/x"
+    ));
+}
