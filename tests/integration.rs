@@ -1,1 +1,7 @@
+//! Integration tests: each runs the built binary against scratch credential
+//! roots, asserting exit code, exact stdout and stderr.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod util;
+
+mod protocol;

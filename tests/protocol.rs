@@ -1,0 +1,402 @@
+//! The kubelet protocol end to end (issue 2): every answer exact, every
+//! refusal exit 1 with nothing on stdout and no secret anywhere.
+
+use crate::util::*;
+
+#[test]
+fn echoes_each_api_version_byte_for_byte() {
+    let s = Scratch::new("versions");
+    s.cred("registry.example.org.json", "u", "p");
+    for v in ["v1", "v1beta1", "v1alpha1"] {
+        let api = format!("credentialprovider.kubelet.k8s.io/{v}");
+        let out = s.run(request_v(&api, "registry.example.org/app").as_bytes());
+        out.answered(&format!(
+            r#"{{"kind":"CredentialProviderResponse","apiVersion":"{api}","cacheKeyType":"Registry","cacheDuration":"5m0s","auth":{{"registry.example.org":{{"username":"u","password":"p"}}}}}}"#
+        ));
+    }
+}
+
+#[test]
+fn answers_docker_hub_images_from_docker_io_json() {
+    let s = Scratch::new("hub");
+    s.cred("docker.io.json", "hubuser", "hubpass");
+    for image in ["docker.io/library/nginx", "docker.io/user/app"] {
+        s.run(request(image).as_bytes()).answered(&answer(
+            "docker.io",
+            "hubuser",
+            "hubpass",
+            "Registry",
+            "5m0s",
+        ));
+    }
+    // Forms a non-kubelet caller may send are normalized the same way.
+    for image in [
+        "nginx",
+        "nginx:1.25",
+        "user/app@sha256:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        "index.docker.io/user/app",
+    ] {
+        s.run(request(image).as_bytes()).answered(&answer(
+            "docker.io",
+            "hubuser",
+            "hubpass",
+            "Registry",
+            "5m0s",
+        ));
+    }
+}
+
+#[test]
+fn answers_a_port_only_from_its_port_file() {
+    let s = Scratch::new("port");
+    s.cred("registry.example.org.json", "plain", "plainpass");
+    s.cred("registry.example.org:5000.json", "ported", "portedpass");
+    s.run(request("registry.example.org:5000/team/app").as_bytes())
+        .answered(&answer(
+            "registry.example.org:5000",
+            "ported",
+            "portedpass",
+            "Registry",
+            "5m0s",
+        ));
+    s.run(request("registry.example.org/team/app").as_bytes())
+        .answered(&answer(
+            "registry.example.org",
+            "plain",
+            "plainpass",
+            "Registry",
+            "5m0s",
+        ));
+}
+
+#[test]
+fn never_answers_a_port_from_the_plain_host_file_or_the_reverse() {
+    let s = Scratch::new("noport");
+    s.cred("registry.example.org.json", "plain", "plainpass");
+    s.run(request("registry.example.org:5000/app").as_bytes())
+        .answered(&no_credentials());
+    let t = Scratch::new("noport2");
+    t.cred("registry.example.org:5000.json", "ported", "portedpass");
+    t.run(request("registry.example.org/app").as_bytes())
+        .answered(&no_credentials());
+    t.run(request("registry.example.org:5001/app").as_bytes())
+        .answered(&no_credentials());
+}
+
+#[test]
+fn answers_ipv6_literals_with_port() {
+    let s = Scratch::new("ipv6");
+    s.cred("[::1]:5000.json", "six", "sixpass");
+    s.run(request("[::1]:5000/foo").as_bytes())
+        .answered(&answer("[::1]:5000", "six", "sixpass", "Registry", "5m0s"));
+    s.run(request("[::1]/foo").as_bytes())
+        .answered(&no_credentials());
+}
+
+#[test]
+fn wildcard_file_answers_exactly_one_extra_label() {
+    let s = Scratch::new("wildcard");
+    s.cred("*.example.org.json", "wild", "wildpass");
+    s.run(request("registry.example.org/app").as_bytes())
+        .answered(&answer(
+            "registry.example.org",
+            "wild",
+            "wildpass",
+            "Registry",
+            "5m0s",
+        ));
+    s.run(request("a.b.example.org/app").as_bytes())
+        .answered(&no_credentials());
+    s.run(request("example.org/app").as_bytes())
+        .answered(&no_credentials());
+    s.run(request("registry.example.org:5000/app").as_bytes())
+        .answered(&no_credentials());
+}
+
+#[test]
+fn host_file_wins_over_wildcard_and_keeps_the_host_case() {
+    let s = Scratch::new("hostwins");
+    s.cred("*.example.org.json", "wild", "wildpass");
+    s.cred("registry.example.org.json", "host", "hostpass");
+    s.run(request("registry.example.org/app").as_bytes())
+        .answered(&answer(
+            "registry.example.org",
+            "host",
+            "hostpass",
+            "Registry",
+            "5m0s",
+        ));
+    // The file name is the lowercased host; the key is the domain as written,
+    // which is what the kubelet's case-sensitive matcher compares.
+    s.run(request("Registry.Example.ORG/app").as_bytes())
+        .answered(&answer(
+            "Registry.Example.ORG",
+            "host",
+            "hostpass",
+            "Registry",
+            "5m0s",
+        ));
+}
+
+#[test]
+fn regression_parent_domain_file_never_answers_other_hosts() {
+    // The Python original answered every *.org host from org.json.
+    let s = Scratch::new("parent");
+    s.cred("org.json", "org", "orgpass");
+    s.cred("example.org.json", "ex", "expass");
+    for image in [
+        "evil.org/x",
+        "anything.attacker.org/x",
+        "registry.example.org/x",
+    ] {
+        let out = s.run(request(image).as_bytes());
+        out.answered(&no_credentials());
+        out.never_shows("orgpass");
+        out.never_shows("expass");
+    }
+}
+
+#[test]
+fn durations_come_from_the_file_printed_as_go_prints_them() {
+    let s = Scratch::new("durations");
+    for (i, (written, printed)) in [
+        ("1h30m", "1h30m0s"),
+        ("0h5m0s", "5m0s"),
+        ("0", "0s"),
+        ("90s", "1m30s"),
+        ("1.5s", "1.5s"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let host = format!("r{i}.example.org");
+        s.file(
+            &format!("{host}.json"),
+            &format!(r#"{{"username":"u","password":"p","duration":"{written}"}}"#),
+            0o600,
+        );
+        s.run(request(&format!("{host}/app")).as_bytes())
+            .answered(&answer(&host, "u", "p", "Registry", printed));
+    }
+    s.cred("default.example.org.json", "u", "p");
+    s.run(request("default.example.org/app").as_bytes())
+        .answered(&answer("default.example.org", "u", "p", "Registry", "5m0s"));
+}
+
+#[test]
+fn credentials_with_quotes_backslashes_newlines_and_unicode_round_trip() {
+    let s = Scratch::new("escapes");
+    s.file(
+        "registry.example.org.json",
+        r#"{"username":"us\"er\\name","password":"pa\nss\t\u0001wörd☃\ud83d\udc33"}"#,
+        0o600,
+    );
+    s.run(request("registry.example.org/app").as_bytes())
+        .answered(&answer(
+            "registry.example.org",
+            r#"us\"er\\name"#,
+            "pa\\nss\\t\\u0001wörd☃🐳",
+            "Registry",
+            "5m0s",
+        ));
+}
+
+#[test]
+fn empty_username_and_password_are_valid() {
+    let s = Scratch::new("empty");
+    s.cred("registry.example.org.json", "", "");
+    s.run(request("registry.example.org/app").as_bytes())
+        .answered(&answer("registry.example.org", "", "", "Registry", "5m0s"));
+}
+
+#[test]
+fn no_file_means_no_credentials_and_no_caching() {
+    let s = Scratch::new("nofile");
+    s.run(request("registry.example.org/app").as_bytes())
+        .answered(&no_credentials());
+    // A normalized name with no registry at all (upstream quirk) is answered the same way.
+    s.run(request("foo_bar.com/baz").as_bytes())
+        .answered(&no_credentials());
+}
+
+#[test]
+fn answers_a_request_with_a_service_account_token_and_never_shows_it() {
+    let s = Scratch::new("token");
+    s.cred("registry.example.org.json", "u", "p");
+    let token = "eyJhbGciOiJSUzI1NiJ9.TOKEN-7c1e5b2a-never-print.sig";
+    let body = format!(
+        r#"{{"kind":"CredentialProviderRequest","apiVersion":"{V1}","image":"registry.example.org/app","serviceAccountToken":"{token}","serviceAccountAnnotations":{{"domain.io/annotation1":"value1"}}}}"#
+    );
+    let out = s.run(body.as_bytes());
+    out.answered(&answer(
+        "registry.example.org",
+        "u",
+        "p",
+        "Registry",
+        "5m0s",
+    ));
+    out.never_shows("TOKEN-7c1e5b2a");
+    // And on a refusal.
+    let bad = body.replace("registry.example.org/app", "Bad/Image");
+    let out = s.run(bad.as_bytes());
+    out.refused();
+    out.never_shows("TOKEN-7c1e5b2a");
+}
+
+#[test]
+fn refuses_malformed_requests() {
+    let s = Scratch::new("badreq");
+    // 100,000 nested brackets exceed the size limit; 32,000 fit and must be
+    // refused as "not an object" without exhausting the stack.
+    let nested = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let nested_fits = format!("{}{}", "[".repeat(32_000), "]".repeat(32_000));
+    let huge = format!(
+        r#"{{"kind":"CredentialProviderRequest","apiVersion":"{V1}","image":"a/b","pad":"{}"}}"#,
+        "x".repeat(64 * 1024)
+    );
+    let cases: Vec<(Vec<u8>, String)> = vec![
+        (b"".to_vec(), "the request on stdin is empty".into()),
+        (b"  \n".to_vec(), "the request on stdin is empty".into()),
+        (b"not json".to_vec(), "the request on stdin is not a JSON object whose kind, apiVersion and image are strings".into()),
+        (b"[]".to_vec(), "the request on stdin is not a JSON object whose kind, apiVersion and image are strings".into()),
+        (nested.into_bytes(), "the request on stdin is larger than 65536 bytes".into()),
+        (nested_fits.into_bytes(), "the request on stdin is not a JSON object whose kind, apiVersion and image are strings".into()),
+        (b"\xff\xfe{}".to_vec(), "the request on stdin is not valid UTF-8".into()),
+        (huge.into_bytes(), "the request on stdin is larger than 65536 bytes".into()),
+        (
+            format!(r#"{{"kind":"CredentialProviderResponse","apiVersion":"{V1}","image":"a/b"}}"#).into_bytes(),
+            "the request kind is \"CredentialProviderResponse\", not CredentialProviderRequest".into(),
+        ),
+        (
+            request_v("credentialprovider.kubelet.k8s.io/v2", "a/b").into_bytes(),
+            "the request apiVersion \"credentialprovider.kubelet.k8s.io/v2\" is not supported; expected credentialprovider.kubelet.k8s.io/v1, /v1beta1 or /v1alpha1".into(),
+        ),
+        (
+            request_v("foobar.kubelet.k8s.io/v1beta1", "a/b").into_bytes(),
+            "the request apiVersion \"foobar.kubelet.k8s.io/v1beta1\" is not supported; expected credentialprovider.kubelet.k8s.io/v1, /v1beta1 or /v1alpha1".into(),
+        ),
+        (
+            format!(r#"{{"kind":"CredentialProviderRequest","apiVersion":"{V1}"}}"#).into_bytes(),
+            "the request has no image".into(),
+        ),
+        (
+            format!(r#"{{"kind":"CredentialProviderRequest","apiVersion":"{V1}","image":42}}"#).into_bytes(),
+            "the request on stdin is not a JSON object whose kind, apiVersion and image are strings".into(),
+        ),
+        (request("Registry.Example.org/App").into_bytes(), "invalid image \"Registry.Example.org/App\": repository name must be lowercase".into()),
+        (request("").into_bytes(), "invalid image \"\": invalid reference format".into()),
+        (request("http://registry/x").into_bytes(), "invalid image \"http://registry/x\": invalid reference format".into()),
+        (
+            request("ubuntu\\u001b[31m\\nforged").into_bytes(),
+            "invalid image \"ubuntu\\u{001B}[31m\\nforged\": invalid reference format".into(),
+        ),
+    ];
+    for (body, message) in cases {
+        let out = s.run(&body);
+        assert_eq!(
+            out.refused(),
+            message,
+            "for {:?}",
+            String::from_utf8_lossy(&body)
+                .chars()
+                .take(80)
+                .collect::<String>()
+        );
+    }
+}
+
+#[test]
+fn refuses_bad_credential_files_naming_the_key_never_the_value() {
+    let secret = "S3CR3T-pw-1f0e";
+    let cases = [
+        (
+            format!(r#"{{"username":"u","pasword":"{secret}"}}"#),
+            " has an unknown key \"pasword\"; the keys are username, password and duration",
+        ),
+        (
+            format!(r#"{{"username":"u","password":"{secret}","password":"{secret}2"}}"#),
+            " has the key \"password\" more than once",
+        ),
+        (
+            format!(r#"{{"username":["{secret}"],"password":"{secret}"}}"#),
+            ": the value of \"username\" must be a string",
+        ),
+        (
+            format!(r#"{{"username":"u","password":"{secret}","duration":"1d"}}"#),
+            ": the value of \"duration\" has an unknown unit (use ns, us, ms, s, m or h; there is no d)",
+        ),
+        (
+            format!(r#"{{"username":"u","password":"{secret}","duration":""}}"#),
+            ": the value of \"duration\" is not a Go duration such as \"5m\" or \"1h30m\"",
+        ),
+        (
+            format!(r#"{{"username":"u","password":"{secret}","duration":"300"}}"#),
+            ": the value of \"duration\" has a number without a unit (use ns, us, ms, s, m or h)",
+        ),
+        (
+            format!(r#"{{"username":"u","password":"{secret}","duration":"-5m"}}"#),
+            ": the value of \"duration\" is negative",
+        ),
+        (
+            format!(r#"{{"username":"u","password":"{secret}""#),
+            " is not valid JSON",
+        ),
+        (format!(r#"["u","{secret}"]"#), " must hold one JSON object"),
+        (r#"{"username":"u"}"#.to_owned(), " has no key \"password\""),
+    ];
+    for (contents, reason) in cases {
+        let s = Scratch::new("badfile");
+        let path = s.file("registry.example.org.json", &contents, 0o600);
+        let out = s.run(request("registry.example.org/app").as_bytes());
+        assert_eq!(
+            out.refused(),
+            format!("{}{reason}", path.display()),
+            "{contents}"
+        );
+        out.never_shows(secret);
+    }
+}
+
+#[test]
+fn help_version_and_usage_errors() {
+    let help = run(&["--help"], b"");
+    assert_eq!(help.code, 0);
+    assert!(
+        help.stdout
+            .starts_with("generic-credential-provider: a kubelet image credential provider")
+    );
+    let version = run(&["--version"], b"");
+    assert_eq!(
+        (version.code, version.stdout.as_str()),
+        (
+            0,
+            concat!(
+                "generic-credential-provider ",
+                env!("CARGO_PKG_VERSION"),
+                "\n"
+            )
+        )
+    );
+    let bad = run(&["--bogus"], b"");
+    assert_eq!((bad.code, bad.stdout.as_str()), (2, ""));
+    assert_eq!(
+        bad.stderr,
+        "generic-credential-provider: unknown option \"--bogus\"; see --help\n"
+    );
+    let relative = run(&["--credroot", "etc/kubernetes"], b"");
+    assert_eq!(relative.code, 2);
+}
+
+#[test]
+fn a_missing_credential_root_is_a_refusal_not_an_empty_answer() {
+    let s = Scratch::new("noroot");
+    let missing = s.dir.join("missing");
+    let out = s.run_args(
+        &["--credroot", missing.to_str().unwrap()],
+        request("registry.example.org/app").as_bytes(),
+    );
+    assert_eq!(
+        out.refused(),
+        format!("cannot open {}: entity not found", missing.display())
+    );
+}

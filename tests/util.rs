@@ -1,0 +1,246 @@
+//! The harness: scratch credential roots in a directory the trust rules
+//! accept, and a runner for the built binary that never hangs a test.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_generic-credential-provider");
+pub const V1: &str = "credentialprovider.kubelet.k8s.io/v1";
+/// A run that takes longer than this is a hang (the kubelet kills at 60 s).
+const RUN_TIMEOUT: Duration = Duration::from_secs(20);
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// The effective uid, from /proc (the tests take no libc dependency).
+pub fn euid() -> u32 {
+    let status = fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    line.split_whitespace().nth(2).unwrap().parse().unwrap()
+}
+
+/// True when running as root; otherwise prints why the caller is skipped.
+pub fn root_or_skip(test: &str) -> bool {
+    if euid() == 0 {
+        return true;
+    }
+    println!("SKIPPED {test}: needs root to create files owned by another uid (CI runs as root)");
+    false
+}
+
+/// Whether every directory from `/` to `dir` passes the plugin's rules.
+fn trusted_path(dir: &Path) -> bool {
+    let me = euid();
+    dir.ancestors().all(|d| match fs::symlink_metadata(d) {
+        Ok(m) => {
+            use std::os::unix::fs::MetadataExt;
+            m.file_type().is_dir() && (m.uid() == 0 || m.uid() == me) && m.mode() & 0o022 == 0
+        }
+        Err(_) => false,
+    })
+}
+
+/// A base for scratch trees: cargo's target tmpdir when its ancestors pass the
+/// plugin's own rules (the system temp directory never does: it is
+/// world-writable), else a private directory under /run or $HOME.
+fn base() -> PathBuf {
+    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    if trusted_path(&target) {
+        return target;
+    }
+    let fallback = if euid() == 0 {
+        PathBuf::from("/run/generic-credential-provider-tests")
+    } else {
+        PathBuf::from(std::env::var("HOME").unwrap())
+            .join(".cache/generic-credential-provider-tests")
+    };
+    fs::create_dir_all(&fallback).unwrap();
+    fs::set_permissions(&fallback, fs::Permissions::from_mode(0o700)).unwrap();
+    assert!(
+        trusted_path(&fallback),
+        "no trusted scratch directory at {}",
+        fallback.display()
+    );
+    fallback
+}
+
+/// A scratch directory with a credential root `root/` inside it (mode 0700).
+pub struct Scratch {
+    pub dir: PathBuf,
+    pub root: PathBuf,
+}
+
+impl Scratch {
+    pub fn new(name: &str) -> Self {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir = base().join(format!("gcp-{}-{name}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
+        let root = dir.join("root");
+        fs::create_dir(&root).unwrap();
+        fs::set_permissions(&root, fs::Permissions::from_mode(0o700)).unwrap();
+        Self { dir, root }
+    }
+
+    pub fn root_str(&self) -> &str {
+        self.root.to_str().unwrap()
+    }
+
+    /// Writes `root/<rel>` with `mode`, creating 0700 directories on the way.
+    pub fn file(&self, rel: &str, contents: &str, mode: u32) -> PathBuf {
+        let path = self.root.join(rel);
+        let parent = path.parent().unwrap();
+        if !parent.exists() {
+            fs::create_dir_all(parent).unwrap();
+        }
+        let mut d = parent.to_path_buf();
+        while d != self.root {
+            fs::set_permissions(&d, fs::Permissions::from_mode(0o700)).unwrap();
+            d = d.parent().unwrap().to_path_buf();
+        }
+        fs::write(&path, contents).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+        path
+    }
+
+    /// A 0600 credential file with this username and password.
+    pub fn cred(&self, rel: &str, username: &str, password: &str) -> PathBuf {
+        self.file(
+            rel,
+            &format!(r#"{{"username":"{username}","password":"{password}"}}"#),
+            0o600,
+        )
+    }
+
+    pub fn symlink(&self, target: &Path, rel: &str) {
+        symlink(target, self.root.join(rel)).unwrap();
+    }
+
+    /// The plugin, with its log socket pointed into this scratch directory
+    /// (nothing listens there unless a test binds it).
+    pub fn run(&self, stdin: &[u8]) -> Run {
+        self.run_args(&["--credroot", self.root_str()], stdin)
+    }
+
+    pub fn run_args(&self, args: &[&str], stdin: &[u8]) -> Run {
+        let sock = self.dir.join("no-syslog");
+        let mut all: Vec<&str> = args.to_vec();
+        if !args.contains(&"check") && !args.contains(&"--log-socket") {
+            all.extend(["--log-socket", sock.to_str().unwrap()]);
+        }
+        run(&all, stdin)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The outcome of one run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Asserts a refusal: exit 1, nothing on stdout, one stderr line.
+    pub fn refused(&self) -> &str {
+        assert_eq!(self.code, 1, "expected a refusal: {self:?}");
+        assert_eq!(self.stdout, "", "a refusal prints nothing on stdout");
+        assert!(
+            self.stderr.starts_with("generic-credential-provider: "),
+            "{self:?}"
+        );
+        assert_eq!(self.stderr.lines().count(), 1, "one stderr line: {self:?}");
+        self.stderr
+            .trim_end()
+            .strip_prefix("generic-credential-provider: ")
+            .unwrap()
+    }
+
+    /// Asserts an answer: exit 0, stdout exactly `json` plus a newline, no stderr.
+    pub fn answered(&self, json: &str) {
+        assert_eq!(
+            (self.code, self.stdout.as_str(), self.stderr.as_str()),
+            (0, format!("{json}\n").as_str(), "")
+        );
+    }
+
+    /// Asserts that `secret` appears in neither stream.
+    pub fn never_shows(&self, secret: &str) {
+        assert!(!self.stdout.contains(secret), "secret on stdout: {self:?}");
+        assert!(!self.stderr.contains(secret), "secret on stderr: {self:?}");
+    }
+}
+
+/// Runs the binary with `args`, feeding `stdin`; fails the test after
+/// [`RUN_TIMEOUT`] instead of hanging.
+pub fn run(args: &[&str], stdin: &[u8]) -> Run {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        // The plugin may refuse before reading everything: ignore EPIPE.
+        let _ = input.write_all(&data);
+    });
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > RUN_TIMEOUT {
+            child.kill().unwrap();
+            panic!("the plugin hung for {RUN_TIMEOUT:?} with args {args:?}");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    }
+}
+
+/// A kubelet request for `image` with `api_version`.
+pub fn request_v(api_version: &str, image: &str) -> String {
+    format!(
+        r#"{{"kind":"CredentialProviderRequest","apiVersion":"{api_version}","image":"{image}"}}"#
+    ) + "\n"
+}
+
+/// A v1 request for `image`.
+pub fn request(image: &str) -> String {
+    request_v(V1, image)
+}
+
+/// The answer for credentials `user`/`pass` under `key`.
+pub fn answer(key: &str, user: &str, pass: &str, key_type: &str, duration: &str) -> String {
+    format!(
+        r#"{{"kind":"CredentialProviderResponse","apiVersion":"{V1}","cacheKeyType":"{key_type}","cacheDuration":"{duration}","auth":{{"{key}":{{"username":"{user}","password":"{pass}"}}}}}}"#
+    )
+}
+
+/// The "no credentials" answer.
+pub fn no_credentials() -> String {
+    format!(
+        r#"{{"kind":"CredentialProviderResponse","apiVersion":"{V1}","cacheKeyType":"Registry","cacheDuration":"0s"}}"#
+    )
+}
