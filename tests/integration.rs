@@ -4,4 +4,5 @@
 
 mod util;
 
+mod hardening;
 mod protocol;

@@ -98,6 +98,7 @@ impl Scratch {
         if !parent.exists() {
             fs::create_dir_all(parent).unwrap();
         }
+        assert!(!rel.contains(".."), "scratch files stay inside the root");
         let mut d = parent.to_path_buf();
         while d != self.root {
             fs::set_permissions(&d, fs::Permissions::from_mode(0o700)).unwrap();
