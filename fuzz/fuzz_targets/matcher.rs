@@ -1,0 +1,21 @@
+//! The kubelet matcher port: never a panic on any glob or target; and for
+//! every valid image, the key the plugin would return (the domain, or the
+//! image name for a repository file) matches that image.
+#![no_main]
+
+use generic_credential_provider::matcher::{answer_matches, glob_match, urls_match_str};
+use generic_credential_provider::reference::parse_normalized_named;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(s) = std::str::from_utf8(data) else { return };
+    let (a, b) = s.split_once('\u{0}').unwrap_or((s, s));
+    let _ = urls_match_str(a, b);
+    let _ = glob_match(a, b);
+    let Ok(image) = parse_normalized_named(a) else { return };
+    let name = image.name();
+    if let Some(domain) = image.domain() {
+        assert!(answer_matches(domain.as_str(), &name), "host key {:?} vs {name:?}", domain.as_str());
+        assert!(answer_matches(&name, &name), "repository key vs {name:?}");
+    }
+});
