@@ -26,6 +26,24 @@ pub(crate) fn truncated(s: &str) -> String {
 /// overrides, all non-ASCII).
 pub struct Escaped<'a>(pub &'a str);
 
+/// Displays text that is already escaped where it came from untrusted input
+/// (an [`Escaped`] error message): every character outside printable ASCII
+/// is still escaped, but a backslash is left alone so that escapes are not
+/// doubled. Used for log lines, as the last guard.
+pub struct Printable<'a>(pub &'a str);
+
+impl fmt::Display for Printable<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            match c {
+                '\\' => fmt::Write::write_char(f, c)?,
+                c => write!(f, "{}", Escaped(c.encode_utf8(&mut [0; 4])))?,
+            }
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for Escaped<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for c in self.0.chars() {
@@ -356,6 +374,12 @@ mod tests {
             "a\\\\b\\nc\\rd\\te\\u{001B}[31m\\u{202E}\\u{00E9}\\u{0000}"
         );
         assert!(s.bytes().all(|b| (0x20..0x7f).contains(&b)));
+    }
+
+    #[test]
+    fn miri_printable_escapes_controls_but_not_backslashes() {
+        let s = Printable("a\\nb\nc\u{202e}").to_string();
+        assert_eq!(s, "a\\nb\\nc\\u{202E}");
     }
 
     #[test]

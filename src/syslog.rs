@@ -9,7 +9,7 @@
 //! changes the answer or the exit code. The log functions take no credential
 //! type, so no secret can reach them.
 
-use crate::error::Escaped;
+use crate::error::Printable;
 use std::fmt::Write as _;
 use std::io::{self, Write as _};
 use std::os::unix::net::{UnixDatagram, UnixStream};
@@ -161,7 +161,7 @@ pub fn format_line(
 ) -> String {
     let pri = u32::from(facility.0) * 8 + severity as u32;
     let mut line = format!("<{pri}>{} {TAG}[{pid}]: ", Timestamp(now));
-    let escaped = Escaped(message).to_string();
+    let escaped = Printable(message).to_string();
     if line.len() + escaped.len() <= MAX_LINE_BYTES {
         line.push_str(&escaped);
         return line;
@@ -171,7 +171,7 @@ pub fn format_line(
     let mut piece = String::new();
     for c in message.chars() {
         piece.clear();
-        let _ = write!(piece, "{}", Escaped(c.encode_utf8(&mut [0; 4])));
+        let _ = write!(piece, "{}", Printable(c.encode_utf8(&mut [0; 4])));
         if line.len() + piece.len() > budget {
             break;
         }
@@ -285,6 +285,9 @@ mod tests {
         assert!(line.ends_with(TRUNCATION_MARK));
         assert!(line.bytes().all(|b| (0x20..0x7f).contains(&b)));
         assert!(line.contains("a\\nb\\u{001B}[31m\\u{202E}\\u{007F}"));
+        // Already-escaped text is not escaped twice.
+        let line = format_line(Facility::AUTHPRIV, Severity::Err, UNIX_EPOCH, 1, "a\\nb");
+        assert!(line.ends_with(": a\\nb"));
         assert!(!line.trim_end_matches(TRUNCATION_MARK).ends_with("\\u{00"));
     }
 }

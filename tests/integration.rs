@@ -7,3 +7,4 @@ mod util;
 mod hardening;
 mod memory;
 mod protocol;
+mod syslog;
