@@ -151,7 +151,15 @@ fn stem_problem(stem: &str) -> Option<String> {
     None
 }
 
-fn sorted_names(dir: &TrustedDir, audit: &mut Audit) -> Vec<(String, bool)> {
+/// What a directory entry is, from `lstat` (never following a link).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Entry {
+    Directory,
+    Symlink,
+    Other,
+}
+
+fn sorted_names(dir: &TrustedDir, audit: &mut Audit) -> Vec<(String, Entry)> {
     // Listing by path is fine: every name is then opened relative to the
     // checked descriptor, so a swap after the listing is caught there.
     let entries = match std::fs::read_dir(dir.path()) {
@@ -168,9 +176,13 @@ fn sorted_names(dir: &TrustedDir, audit: &mut Audit) -> Vec<(String, bool)> {
     };
     let mut names = Vec::new();
     for entry in entries.flatten() {
-        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        let kind = match entry.file_type() {
+            Ok(t) if t.is_dir() => Entry::Directory,
+            Ok(t) if t.is_symlink() => Entry::Symlink,
+            _ => Entry::Other,
+        };
         match entry.file_name().into_string() {
-            Ok(name) => names.push((name, is_dir)),
+            Ok(name) => names.push((name, kind)),
             Err(raw) => audit.fail(format!("{}/{raw:?}: the name is not UTF-8", dir.path())),
         }
     }
@@ -179,8 +191,11 @@ fn sorted_names(dir: &TrustedDir, audit: &mut Audit) -> Vec<(String, bool)> {
 }
 
 fn audit_root(root: &TrustedDir, audit: &mut Audit) {
-    for (name, is_dir) in sorted_names(root, audit) {
+    for (name, kind) in sorted_names(root, audit) {
         let path = format!("{}/{}", root.path().trim_end_matches('/'), name);
+        let is_dir = kind == Entry::Directory;
+        // A link named like a registry would be taken for its directory.
+        let looks_like_registry = kind == Entry::Symlink && stem_problem(&name).is_none();
         if let Some(stem) = name.strip_suffix(SUFFIX).filter(|_| !is_dir) {
             audit.files += 1;
             if let Some(problem) = stem_problem(stem) {
@@ -188,7 +203,7 @@ fn audit_root(root: &TrustedDir, audit: &mut Audit) {
                 continue;
             }
             audit_file(root, &name, stem.to_owned(), String::new(), audit);
-        } else if Domain::parse(&name).is_some() || is_dir {
+        } else if is_dir || looks_like_registry {
             if let Some(problem) = stem_problem(&name).filter(|_| !name.starts_with("*.")) {
                 audit.fail(format!("{}: directory {problem}", Escaped(&path)));
                 continue;
@@ -208,8 +223,9 @@ fn audit_root(root: &TrustedDir, audit: &mut Audit) {
 }
 
 fn audit_repository_dir(dir: &TrustedDir, domain: &str, prefix: &str, audit: &mut Audit) {
-    for (name, is_dir) in sorted_names(dir, audit) {
+    for (name, kind) in sorted_names(dir, audit) {
         let path = format!("{}/{}", dir.path(), name);
+        let is_dir = kind == Entry::Directory;
         let join = |c: &str| {
             if prefix.is_empty() {
                 c.to_owned()
@@ -240,11 +256,13 @@ fn audit_repository_dir(dir: &TrustedDir, domain: &str, prefix: &str, audit: &mu
                 Escaped(&path),
                 Escaped(&name)
             ));
-        } else {
+        } else if kind == Entry::Symlink && is_path_component(&name) {
             match dir.open_subdir(&name) {
-                Err(e @ Error::Untrusted { .. }) => audit.fail(explain(&e)),
-                _ => audit.note(format!("{}: ignored (not a .json file)", Escaped(&path))),
+                Err(e) => audit.fail(explain(&e)),
+                Ok(_) => audit.note(format!("{}: ignored", Escaped(&path))),
             }
+        } else {
+            audit.note(format!("{}: ignored (not a .json file)", Escaped(&path)));
         }
     }
 }

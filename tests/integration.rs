@@ -4,7 +4,9 @@
 
 mod util;
 
+mod check;
 mod hardening;
 mod memory;
 mod protocol;
+mod repository;
 mod syslog;

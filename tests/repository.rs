@@ -1,0 +1,213 @@
+//! Per-repository credentials (issue 9): `<domain>/<path-prefix>.json`, the
+//! longest prefix of whole path components wins, then the host file, then
+//! the wildcard; answered per image so the kubelet caches it for that image
+//! only.
+
+use crate::util::*;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+#[test]
+fn a_repository_file_answers_its_repository_keyed_by_the_image() {
+    let s = Scratch::new("repo");
+    s.cred("ghcr.io/acme.json", "acme", "acmepass");
+    s.run(request("ghcr.io/acme/app").as_bytes())
+        .answered(&answer(
+            "ghcr.io/acme/app",
+            "acme",
+            "acmepass",
+            "Image",
+            "5m0s",
+        ));
+    s.run(request("ghcr.io/acme/team/deep/app").as_bytes())
+        .answered(&answer(
+            "ghcr.io/acme/team/deep/app",
+            "acme",
+            "acmepass",
+            "Image",
+            "5m0s",
+        ));
+}
+
+#[test]
+fn the_longest_existing_prefix_wins() {
+    let s = Scratch::new("longest");
+    s.cred("ghcr.io/acme.json", "acme", "acmepass");
+    s.cred("ghcr.io/acme/team.json", "team", "teampass");
+    s.cred("ghcr.io/acme/team/app.json", "app", "apppass");
+    s.run(request("ghcr.io/acme/team/app").as_bytes())
+        .answered(&answer(
+            "ghcr.io/acme/team/app",
+            "app",
+            "apppass",
+            "Image",
+            "5m0s",
+        ));
+    s.run(request("ghcr.io/acme/team/other").as_bytes())
+        .answered(&answer(
+            "ghcr.io/acme/team/other",
+            "team",
+            "teampass",
+            "Image",
+            "5m0s",
+        ));
+    s.run(request("ghcr.io/acme/other").as_bytes())
+        .answered(&answer(
+            "ghcr.io/acme/other",
+            "acme",
+            "acmepass",
+            "Image",
+            "5m0s",
+        ));
+    // A directory without a file at its level falls back to the shorter prefix.
+    fs::create_dir_all(s.root.join("ghcr.io/acme/empty/sub")).unwrap();
+    for d in ["ghcr.io/acme/empty", "ghcr.io/acme/empty/sub"] {
+        fs::set_permissions(s.root.join(d), fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    s.run(request("ghcr.io/acme/empty/sub/app").as_bytes())
+        .answered(&answer(
+            "ghcr.io/acme/empty/sub/app",
+            "acme",
+            "acmepass",
+            "Image",
+            "5m0s",
+        ));
+}
+
+#[test]
+fn a_sibling_prefix_is_never_widened() {
+    let s = Scratch::new("sibling");
+    s.cred("ghcr.io/acme.json", "acme", "acmepass");
+    for image in [
+        "ghcr.io/acme-evil/app",
+        "ghcr.io/acmex/app",
+        "ghcr.io/other/acme",
+        "ghcr.io/acme",
+    ] {
+        let out = s.run(request(image).as_bytes());
+        if image == "ghcr.io/acme" {
+            // The whole path is a prefix of itself: this image is acme's.
+            out.answered(&answer("ghcr.io/acme", "acme", "acmepass", "Image", "5m0s"));
+        } else {
+            out.answered(&no_credentials());
+            out.never_shows("acmepass");
+        }
+    }
+}
+
+#[test]
+fn falls_back_to_the_host_file_cached_per_image() {
+    let s = Scratch::new("fallback");
+    s.cred("ghcr.io/acme.json", "acme", "acmepass");
+    s.cred("ghcr.io.json", "host", "hostpass");
+    // With repository files present, a host answer is cached per image, so a
+    // cached registry-wide answer never stands in for acme's own file.
+    s.run(request("ghcr.io/other/app").as_bytes())
+        .answered(&answer("ghcr.io", "host", "hostpass", "Image", "5m0s"));
+    s.run(request("ghcr.io/acme/app").as_bytes())
+        .answered(&answer(
+            "ghcr.io/acme/app",
+            "acme",
+            "acmepass",
+            "Image",
+            "5m0s",
+        ));
+    // Without a repository directory the host file keeps Registry.
+    let t = Scratch::new("fallback-plain");
+    t.cred("ghcr.io.json", "host", "hostpass");
+    t.run(request("ghcr.io/other/app").as_bytes())
+        .answered(&answer("ghcr.io", "host", "hostpass", "Registry", "5m0s"));
+}
+
+#[test]
+fn ports_work_as_for_hosts() {
+    let s = Scratch::new("repo-port");
+    s.cred("registry.example.org:5000/ns.json", "ns", "nspass");
+    s.run(request("registry.example.org:5000/ns/app").as_bytes())
+        .answered(&answer(
+            "registry.example.org:5000/ns/app",
+            "ns",
+            "nspass",
+            "Image",
+            "5m0s",
+        ));
+    s.run(request("registry.example.org/ns/app").as_bytes())
+        .answered(&no_credentials());
+    s.run(request("registry.example.org:5001/ns/app").as_bytes())
+        .answered(&no_credentials());
+}
+
+#[test]
+fn docker_hub_repositories() {
+    let s = Scratch::new("repo-hub");
+    s.cred("docker.io/library.json", "official", "officialpass");
+    s.cred("docker.io.json", "hub", "hubpass");
+    s.run(request("nginx").as_bytes()).answered(&answer(
+        "docker.io/library/nginx",
+        "official",
+        "officialpass",
+        "Image",
+        "5m0s",
+    ));
+    s.run(request("docker.io/user/app").as_bytes())
+        .answered(&answer("docker.io", "hub", "hubpass", "Image", "5m0s"));
+}
+
+#[test]
+fn no_host_file_means_no_credentials() {
+    let s = Scratch::new("repo-nohost");
+    s.cred("ghcr.io/acme.json", "acme", "acmepass");
+    s.run(request("ghcr.io/beta/app").as_bytes())
+        .answered(&no_credentials());
+}
+
+#[test]
+fn an_unsafe_per_registry_directory_is_refused() {
+    for (dir, mode) in [("ghcr.io", 0o777), ("ghcr.io/acme", 0o770)] {
+        let s = Scratch::new("repo-unsafe");
+        s.cred("ghcr.io/acme/team.json", "team", "teampass");
+        let path = s.root.join(dir);
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+        let out = s.run(request("ghcr.io/acme/team/app").as_bytes());
+        let p = path.display();
+        assert_eq!(
+            out.refused(),
+            format!(
+                "directory {p} is writable by group or others (mode {mode:04o}); run chmod go-w {p}"
+            )
+        );
+        out.never_shows("teampass");
+    }
+    // A symbolic link as the per-registry directory is refused as well.
+    let s = Scratch::new("repo-symlink");
+    let elsewhere = s.dir.join("elsewhere");
+    fs::create_dir(&elsewhere).unwrap();
+    fs::set_permissions(&elsewhere, fs::Permissions::from_mode(0o700)).unwrap();
+    s.symlink(&elsewhere, "ghcr.io");
+    let out = s.run(request("ghcr.io/acme/app").as_bytes());
+    assert_eq!(
+        out.refused(),
+        format!(
+            "{} is a symbolic link; the credential root and every directory on the way to it must be real directories",
+            s.root.join("ghcr.io").display()
+        )
+    );
+}
+
+#[test]
+fn an_unsafe_repository_file_is_refused_not_skipped() {
+    let s = Scratch::new("repo-badfile");
+    s.cred("ghcr.io.json", "host", "hostpass");
+    let path = s.file(
+        "ghcr.io/acme.json",
+        r#"{"username":"acme","password":"acmepass"}"#,
+        0o644,
+    );
+    let out = s.run(request("ghcr.io/acme/app").as_bytes());
+    let p = path.display();
+    assert_eq!(
+        out.refused(),
+        format!("{p} is readable by group or others (mode 0644); run chmod 600 {p}")
+    );
+    out.never_shows("hostpass");
+}
