@@ -14,6 +14,7 @@ use crate::matcher;
 use crate::reference::{self, Domain};
 use crate::request::ApiVersion;
 use crate::response::{self, Answer, CacheKeyType};
+use crate::sys::EntryKind as Entry;
 use crate::trust::TrustedDir;
 use std::io;
 use std::process::ExitCode;
@@ -55,20 +56,23 @@ impl Audit {
 
 /// Runs the audit and prints it; exit code 1 if anything is unusable.
 pub fn run(options: &CheckOptions) -> ExitCode {
+    // The kubelet runs `<bin-dir>/<name>`: the name to compare is the last
+    // component of how this binary was started.
     let binary_name = std::env::args_os()
         .next()
-        .and_then(|a| {
-            std::path::Path::new(&a)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
+        .map(|a| {
+            a.to_string_lossy()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned()
         })
+        .filter(|n| !n.is_empty())
         .unwrap_or_else(|| crate::PROGRAM.to_owned());
     let audit = audit(options, &binary_name);
-    for line in &audit.lines {
-        println!("{line}");
-    }
-    println!(
-        "summary: {} credential file(s), {} usable; {} problem(s): {}",
+    let mut text: String = audit.lines.iter().map(|l| format!("{l}\n")).collect();
+    text.push_str(&format!(
+        "summary: {} credential file(s), {} usable; {} problem(s): {}\n",
         audit.files,
         audit.usable.len(),
         audit.failures,
@@ -77,7 +81,8 @@ pub fn run(options: &CheckOptions) -> ExitCode {
         } else {
             "NOT usable"
         }
-    );
+    ));
+    crate::print_stdout(&text);
     if audit.failures == 0 {
         ExitCode::SUCCESS
     } else {
@@ -151,42 +156,26 @@ fn stem_problem(stem: &str) -> Option<String> {
     None
 }
 
-/// What a directory entry is, from `lstat` (never following a link).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Entry {
-    Directory,
-    Symlink,
-    Other,
-}
-
 fn sorted_names(dir: &TrustedDir, audit: &mut Audit) -> Vec<(String, Entry)> {
-    // Listing by path is fine: every name is then opened relative to the
-    // checked descriptor, so a swap after the listing is caught there.
-    let entries = match std::fs::read_dir(dir.path()) {
+    let entries = match dir.list() {
         Ok(entries) => entries,
         Err(e) => {
-            let err = Error::Io {
-                path: dir.path().to_owned(),
-                action: "list",
-                source: e,
-            };
-            audit.fail(explain(&err));
+            audit.fail(explain(&e));
             return Vec::new();
         }
     };
     let mut names = Vec::new();
-    for entry in entries.flatten() {
-        let kind = match entry.file_type() {
-            Ok(t) if t.is_dir() => Entry::Directory,
-            Ok(t) if t.is_symlink() => Entry::Symlink,
-            _ => Entry::Other,
-        };
-        match entry.file_name().into_string() {
+    for (raw, kind) in entries {
+        match String::from_utf8(raw) {
             Ok(name) => names.push((name, kind)),
-            Err(raw) => audit.fail(format!("{}/{raw:?}: the name is not UTF-8", dir.path())),
+            Err(raw) => audit.fail(format!(
+                "{}/{}: the name is not UTF-8",
+                Escaped(dir.path()),
+                Escaped(&String::from_utf8_lossy(raw.as_bytes()))
+            )),
         }
     }
-    names.sort();
+    names.sort_unstable();
     names
 }
 
@@ -355,7 +344,13 @@ fn explain_image(root: &TrustedDir, image: &str, audit: &mut Audit) {
         _ => (domain.as_str(), CacheKeyType::Registry),
     };
     let cache_duration = credential.duration.unwrap_or(Duration::FIVE_MINUTES);
-    let verdict = kubelet_verdict(key, cache_key_type, cache_duration, &credential, &name);
+    let answer = Answer {
+        api_version: ApiVersion::V1,
+        cache_key_type,
+        cache_duration,
+        auth: Some((key, &credential)),
+    };
+    let verdict = kubelet_verdict(&answer, &name);
     let line = format!(
         "{head}: answered by {} ({}): key \"{}\", cacheKeyType {}, cacheDuration {cache_duration}; {}",
         Escaped(&found.file.path),
@@ -366,9 +361,7 @@ fn explain_image(root: &TrustedDir, image: &str, audit: &mut Audit) {
         },
         Escaped(key),
         cache_key_type.as_str(),
-        verdict
-            .as_deref()
-            .unwrap_or("the kubelet would accept the answer and use it for this image")
+        verdict.unwrap_or("the kubelet would accept the answer and use it for this image")
     );
     if verdict.is_some() {
         audit.fail(line)
@@ -377,51 +370,29 @@ fn explain_image(root: &TrustedDir, image: &str, audit: &mut Audit) {
     }
 }
 
-/// Writes the answer the plugin would give and decodes it as the kubelet
-/// does; `None` if the kubelet would accept it and match it to the image.
-fn kubelet_verdict(
-    key: &str,
-    cache_key_type: CacheKeyType,
-    cache_duration: Duration,
-    credential: &Credential,
-    image_name: &str,
-) -> Option<String> {
-    let api_version = ApiVersion::parse("credentialprovider.kubelet.k8s.io/v1")?;
-    let answer = Answer {
-        api_version,
-        cache_key_type,
-        cache_duration,
-        auth: Some((key, credential)),
-    };
-    let Some(bytes) = response::write(&answer) else {
-        return Some("the answer could not be written".to_owned());
-    };
-    match response::kubelet_decode(bytes.as_bytes()) {
-        Err(rejection) => Some(format!(
-            "the kubelet would reject the answer ({rejection:?})"
-        )),
-        Ok(_) if !matcher::answer_matches(key, image_name) => Some(
-            "the kubelet would not use the answer for this image (its key does not match)"
-                .to_owned(),
-        ),
-        Ok(_) => None,
+/// Writes the answer the plugin would give and runs the plugin's own
+/// self-check on it; `None` if the kubelet would accept it and use it for the
+/// image. (The writer's output is always one the kubelet's strict decoder
+/// accepts: the `response` and `credential_file` fuzz targets decode every
+/// answer they write with `response::kubelet_decode`.)
+fn kubelet_verdict(answer: &Answer<'_>, image_name: &str) -> Option<&'static str> {
+    let (key, _) = answer.auth?;
+    if response::write(answer).is_none() {
+        return Some("the answer could not be written");
     }
+    if !matcher::answer_matches(key, image_name) {
+        return Some(
+            "the kubelet would not use the answer for this image (its key does not match)",
+        );
+    }
+    None
 }
 
 fn audit_config(path: &str, options: &CheckOptions, binary_name: &str, audit: &mut Audit) {
     let head = format!("kubelet config {}", Escaped(path));
-    let text = match std::fs::read(path) {
-        Ok(bytes) if bytes.len() > kubelet_config::MAX_CONFIG_BYTES => {
-            return audit.fail(format!(
-                "{head}: larger than {} bytes",
-                kubelet_config::MAX_CONFIG_BYTES
-            ));
-        }
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(_) => return audit.fail(format!("{head}: not UTF-8")),
-        },
-        Err(e) => return audit.fail(format!("{head}: cannot read: {e}")),
+    let text = match read_config(path) {
+        Ok(text) => text,
+        Err(why) => return audit.fail(format!("{head}: {why}")),
     };
     let report = kubelet_config::check(&text, binary_name);
     for finding in &report.findings {
@@ -483,6 +454,29 @@ fn audit_config(path: &str, options: &CheckOptions, binary_name: &str, audit: &m
             }
         }
     }
+}
+
+/// Reads the kubelet config (not a secret: no trust rules, but bounded).
+fn read_config(path: &str) -> Result<String, String> {
+    let c = std::ffi::CString::new(path).map_err(|_| "the path holds a NUL byte".to_owned())?;
+    let fd = crate::sys::open_file(&c).map_err(|e| format!("cannot open: {e}"))?;
+    let mut buf = vec![0u8; kubelet_config::MAX_CONFIG_BYTES + 1];
+    let mut filled = 0;
+    while let Some(free) = buf.get_mut(filled..).filter(|f| !f.is_empty()) {
+        match crate::sys::read(std::os::fd::AsFd::as_fd(&fd), free) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) => return Err(format!("cannot read: {e}")),
+        }
+    }
+    if filled > kubelet_config::MAX_CONFIG_BYTES {
+        return Err(format!(
+            "larger than {} bytes",
+            kubelet_config::MAX_CONFIG_BYTES
+        ));
+    }
+    buf.truncate(filled);
+    String::from_utf8(buf).map_err(|_| "not UTF-8".to_owned())
 }
 
 fn credroot_arg(args: &[String]) -> Option<&str> {

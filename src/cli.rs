@@ -5,7 +5,6 @@
 use crate::error::{Error, Escaped};
 use crate::syslog::{self, Facility};
 use std::ffi::OsString;
-use std::path::PathBuf;
 
 /// The default credential root.
 pub const DEFAULT_CREDROOT: &str = "/etc/kubernetes/registries";
@@ -47,7 +46,7 @@ pub struct PluginOptions {
     /// `--credroot`.
     pub credroot: String,
     /// `--log-socket`.
-    pub log_socket: PathBuf,
+    pub log_socket: String,
     /// `--log-facility`.
     pub log_facility: Facility,
 }
@@ -86,7 +85,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, Error>
         .into_iter()
         .map(|a| {
             a.into_string()
-                .map_err(|a| usage(format!("argument {:?} is not UTF-8", a)))
+                .map_err(|_| usage("an argument is not valid UTF-8"))
         })
         .collect::<Result<Vec<String>, Error>>()?
         .into_iter();
@@ -165,7 +164,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, Error>
     };
     Ok(Command::Plugin(PluginOptions {
         credroot,
-        log_socket: PathBuf::from(log_socket.unwrap_or_else(|| syslog::DEFAULT_SOCKET.to_owned())),
+        log_socket: log_socket.unwrap_or_else(|| syslog::DEFAULT_SOCKET.to_owned()),
         log_facility,
     }))
 }
@@ -184,7 +183,7 @@ mod tests {
             panic!()
         };
         assert_eq!(p.credroot, DEFAULT_CREDROOT);
-        assert_eq!(p.log_socket, PathBuf::from("/dev/log"));
+        assert_eq!(p.log_socket, "/dev/log");
         assert_eq!(p.log_facility, Facility::AUTHPRIV);
         let Command::Plugin(p) = parse_strs(&[
             "--credroot=/x",
@@ -196,10 +195,7 @@ mod tests {
         .unwrap() else {
             panic!()
         };
-        assert_eq!(
-            (p.credroot.as_str(), p.log_socket.to_str()),
-            ("/x", Some("/s"))
-        );
+        assert_eq!((p.credroot.as_str(), p.log_socket.as_str()), ("/x", "/s"));
         let Command::Check(c) =
             parse_strs(&["check", "--credroot", "/r", "a/b", "--", "-weird"]).unwrap()
         else {

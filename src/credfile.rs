@@ -115,7 +115,42 @@ impl Deserialize for Fields {
     }
 }
 
+impl Place<Fields> {
+    /// Any top-level value but an object: valid JSON, wrong shape.
+    fn not_object(&mut self) -> Result<()> {
+        self.out = Some(Fields {
+            username: None,
+            password: None,
+            duration: None,
+            problem: Some(ContentProblem::NotObject),
+        });
+        Ok(())
+    }
+}
+
 impl Visitor for Place<Fields> {
+    fn null(&mut self) -> Result<()> {
+        self.not_object()
+    }
+    fn boolean(&mut self, _: bool) -> Result<()> {
+        self.not_object()
+    }
+    fn string(&mut self, _: &str) -> Result<()> {
+        self.not_object()
+    }
+    fn negative(&mut self, _: i64) -> Result<()> {
+        self.not_object()
+    }
+    fn nonnegative(&mut self, _: u64) -> Result<()> {
+        self.not_object()
+    }
+    fn float(&mut self, _: f64) -> Result<()> {
+        self.not_object()
+    }
+    fn seq(&mut self) -> Result<Box<dyn Seq + '_>> {
+        self.not_object()?;
+        Ok(Box::new(Skip))
+    }
     fn map(&mut self) -> Result<Box<dyn Map + '_>> {
         Ok(Box::new(FieldsBuilder {
             fields: Fields {
@@ -183,18 +218,9 @@ fn required(
 /// Decodes a credential file's bytes strictly.
 pub fn decode(bytes: &[u8]) -> std::result::Result<Credential, ContentProblem> {
     let text = std::str::from_utf8(bytes).map_err(|_| ContentProblem::NotUtf8)?;
-    let fields: Fields = match miniserde::json::from_str(text) {
-        Ok(fields) => fields,
-        // Only on failure: tell broken JSON from JSON that is not an object.
-        Err(_) => {
-            return Err(
-                match miniserde::json::from_str::<miniserde::json::Value>(text) {
-                    Ok(_) => ContentProblem::NotObject,
-                    Err(_) => ContentProblem::NotJson,
-                },
-            );
-        }
-    };
+    // Only a syntax error fails the parse: every value is accepted as "any
+    // JSON", and a top-level value that is not an object is recorded.
+    let fields: Fields = miniserde::json::from_str(text).map_err(|_| ContentProblem::NotJson)?;
     if let Some(problem) = fields.problem {
         return Err(problem);
     }

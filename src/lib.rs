@@ -22,7 +22,7 @@ pub mod trust;
 
 mod sys;
 
-pub use sys::{WipingAllocator, harden_process, is_dumpable};
+pub use sys::{EntryKind, WipingAllocator, harden_process, is_dumpable};
 
 use cli::{Command, PluginOptions};
 use error::{Error, Escaped};
@@ -38,18 +38,18 @@ pub const PROGRAM: &str = "generic-credential-provider";
 /// maps the outcome to an exit code (0 answered, 1 refused, 2 usage).
 pub fn main() -> ExitCode {
     for failure in sys::harden_process() {
-        eprintln!(
-            "{PROGRAM}: warning: {} failed: {}",
+        print_stderr(&format!(
+            "{PROGRAM}: warning: {} failed: {}\n",
             failure.step, failure.error
-        );
+        ));
     }
     match cli::parse(std::env::args_os().skip(1)) {
         Ok(Command::Help) => {
-            print!("{}", cli::HELP);
+            print_stdout(cli::HELP);
             ExitCode::SUCCESS
         }
         Ok(Command::Version) => {
-            println!("{PROGRAM} {}", env!("CARGO_PKG_VERSION"));
+            print_stdout(&format!("{PROGRAM} {}\n", env!("CARGO_PKG_VERSION")));
             ExitCode::SUCCESS
         }
         Ok(Command::Check(options)) => check::run(&options),
@@ -64,8 +64,21 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Writes text to stdout with one `write(2)` loop, without std's buffered
+/// `Stdout` (which keeps a buffer alive for the whole process).
+pub(crate) fn print_stdout(text: &str) {
+    // Nothing useful can be done if stdout is closed; the exit code stands.
+    let _ = sys::write_fd_all(sys::STDOUT, text.as_bytes());
+}
+
+/// Writes one message to stderr with `write(2)`.
+fn print_stderr(text: &str) {
+    // Nothing useful can be done if stderr is closed; the exit code stands.
+    let _ = sys::write_fd_all(sys::STDERR, text.as_bytes());
+}
+
 fn fail(e: &Error) -> ExitCode {
-    eprintln!("{PROGRAM}: {e}");
+    print_stderr(&format!("{PROGRAM}: {e}\n"));
     ExitCode::from(e.exit_code())
 }
 
@@ -163,5 +176,5 @@ fn write_answer(answer: &Answer<'_>, image_name: &str) -> Result<(), Error> {
             "the response did not fit the buffer sized for it",
         ));
     };
-    sys::write_stdout_all(bytes.as_bytes()).map_err(Error::StdoutWrite)
+    sys::write_fd_all(sys::STDOUT, bytes.as_bytes()).map_err(Error::StdoutWrite)
 }

@@ -255,8 +255,9 @@ impl Keyring {
     /// `Add`: stores the normalized key, or drops it as the kubelet would.
     pub fn add(&mut self, key: &str, id: usize) {
         if let Some(k) = normalize_auth_key(key) {
-            self.entries.push((k, id));
-            self.entries.sort_by(|a, b| b.0.cmp(&a.0));
+            // Reverse-lexical order, as the kubelet sorts its index.
+            let at = self.entries.partition_point(|(e, _)| *e >= k);
+            self.entries.insert(at, (k, id));
         }
     }
 

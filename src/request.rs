@@ -37,6 +37,9 @@ struct WireRequest {
 pub struct ApiVersion(&'static str);
 
 impl ApiVersion {
+    /// `credentialprovider.kubelet.k8s.io/v1`.
+    pub const V1: Self = Self(API_VERSIONS[0]);
+
     /// The full `apiVersion` string, exactly as the kubelet sent it.
     pub fn as_str(self) -> &'static str {
         self.0

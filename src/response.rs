@@ -231,6 +231,37 @@ mod tests {
     }
 
     #[test]
+    fn miri_kubelet_decode_accepts_what_the_writer_writes_and_rejects_the_rest() {
+        let c = cred("u\"\n", "p\\é");
+        let api_version = ApiVersion::V1;
+        let out = write(&Answer {
+            api_version,
+            cache_key_type: CacheKeyType::Image,
+            cache_duration: Duration::ZERO,
+            auth: Some(("k.io/a", &c)),
+        })
+        .unwrap();
+        assert_eq!(
+            kubelet_decode(out.as_bytes()),
+            Ok(vec![(
+                "k.io/a".to_owned(),
+                "u\"\n".to_owned(),
+                "p\\é".to_owned()
+            )])
+        );
+        for (bad, why) in [
+            (&br#"{"kind":"CredentialProviderResponse","cacheKeyType":"Host"}"#[..], Rejection::CacheKeyType),
+            (br#"{"kind":"CredentialProviderResponse","cacheKeyType":"Registry","cacheDuration":"1d"}"#, Rejection::CacheDuration),
+            (br#"{"kind":"CredentialProviderResponse","cacheKeyType":"Registry","metadata":{}}"#, Rejection::BadField),
+            (br#"{"kind":"CredentialProviderResponse","auth":{"k":{"username":"u","auth":"x"}}}"#, Rejection::BadField),
+            (br#"{"kind":"WrongKind","cacheKeyType":"Registry"}"#, Rejection::Kind),
+            (br#"{"kind":"CredentialProviderResponse"} {}"#, Rejection::NotOneObject),
+        ] {
+            assert_eq!(kubelet_decode(bad), Err(why), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
     fn miri_worst_case_escaping_fits() {
         let all_controls: String = (0u8..0x20).map(char::from).collect::<String>().repeat(100);
         let c = cred(&all_controls, &all_controls);

@@ -161,15 +161,20 @@ pub(crate) fn read_stdin(buf: &mut [u8]) -> io::Result<usize> {
     read(stdin, buf)
 }
 
-/// Writes all of `buf` to standard output with `write(2)`: std's `Stdout` is
-/// line-buffered and would keep a copy of the response in a buffer that is
-/// never freed or wiped.
-pub(crate) fn write_stdout_all(mut buf: &[u8]) -> io::Result<()> {
+/// Standard output.
+pub(crate) const STDOUT: libc::c_int = libc::STDOUT_FILENO;
+/// Standard error.
+pub(crate) const STDERR: libc::c_int = libc::STDERR_FILENO;
+
+/// Writes all of `buf` to `fd` (standard output or error) with `write(2)`:
+/// std's `Stdout` is line-buffered and would keep a copy of the response in a
+/// buffer that is never freed or wiped.
+pub(crate) fn write_fd_all(fd: libc::c_int, mut buf: &[u8]) -> io::Result<()> {
     while !buf.is_empty() {
-        // SAFETY: `buf` is valid for reads of `buf.len()` bytes; descriptor 1 is
-        // only borrowed for the call.
-        let res =
-            cerr_size(unsafe { libc::write(libc::STDOUT_FILENO, buf.as_ptr().cast(), buf.len()) });
+        // SAFETY: `buf` is valid for reads of `buf.len()` bytes; `fd` is one of
+        // the standard descriptors, only borrowed for the call (a closed one
+        // fails with EBADF).
+        let res = cerr_size(unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) });
         match res {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => buf = buf.get(n..).unwrap_or_default(),
@@ -178,6 +183,150 @@ pub(crate) fn write_stdout_all(mut buf: &[u8]) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Opens `path` (absolute, or relative to the working directory) for
+/// reading, with the same flags as a credential file: used for the kubelet
+/// config that `check` reads.
+pub(crate) fn open_file(path: &CStr) -> io::Result<OwnedFd> {
+    openat(None, path, FILE_OPEN_FLAGS)
+}
+
+/// What a directory entry is, from `d_type` (or `lstat` where the file system
+/// does not say), never following a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EntryKind {
+    /// A directory.
+    Directory,
+    /// A symbolic link.
+    Symlink,
+    /// Anything else.
+    Other,
+}
+
+/// Lists the names in the directory open at `dir` (without `.` and `..`),
+/// through that descriptor, so the listing is of the directory that was
+/// checked, not of whatever a path names now.
+pub(crate) fn list_dir(dir: BorrowedFd<'_>) -> io::Result<Vec<(Vec<u8>, EntryKind)>> {
+    // fdopendir takes ownership of its descriptor: give it a duplicate.
+    // SAFETY: `dir` is a valid open descriptor borrowed for the call.
+    let dup = cerr(unsafe { libc::fcntl(dir.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) })?;
+    // SAFETY: `dup` was just created and is owned by nobody else; on success
+    // the DIR stream owns it and closedir below closes it.
+    let stream = unsafe { libc::fdopendir(dup) };
+    if stream.is_null() {
+        let err = io::Error::last_os_error();
+        // SAFETY: fdopendir failed, so `dup` is still ours to close.
+        unsafe { libc::close(dup) };
+        return Err(err);
+    }
+    let mut names = Vec::new();
+    loop {
+        // SAFETY: `stream` is a valid DIR stream until closedir below; the
+        // entry it returns stays valid until the next readdir on it, and is
+        // copied out before that.
+        let entry = unsafe { libc::readdir(stream) };
+        if entry.is_null() {
+            break;
+        }
+        // SAFETY: readdir returned a valid entry whose d_name is NUL-terminated.
+        let (name, d_type) = unsafe {
+            (
+                CStr::from_ptr((*entry).d_name.as_ptr()).to_bytes().to_vec(),
+                (*entry).d_type,
+            )
+        };
+        if name == b"." || name == b".." {
+            continue;
+        }
+        let kind = match d_type {
+            libc::DT_DIR => EntryKind::Directory,
+            libc::DT_LNK => EntryKind::Symlink,
+            libc::DT_UNKNOWN => match std::ffi::CString::new(name.clone())
+                .ok()
+                .map(|c| lstat_at(Some(dir), &c))
+            {
+                Some(Ok(st)) if st.mode & MODE_TYPE_MASK == MODE_DIRECTORY => EntryKind::Directory,
+                Some(Ok(st)) if st.mode & MODE_TYPE_MASK == MODE_SYMLINK => EntryKind::Symlink,
+                _ => EntryKind::Other,
+            },
+            _ => EntryKind::Other,
+        };
+        names.push((name, kind));
+    }
+    // SAFETY: `stream` came from fdopendir and is closed exactly once.
+    unsafe { libc::closedir(stream) };
+    Ok(names)
+}
+
+/// Builds a `sockaddr_un` for `path`; `ENAMETOOLONG` if it does not fit.
+fn unix_address(path: &[u8]) -> io::Result<(libc::sockaddr_un, libc::socklen_t)> {
+    // SAFETY: sockaddr_un is plain old data; all zeros is a valid value.
+    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    // Keep one byte for the terminating NUL; refuse embedded NULs.
+    if path.len() >= addr.sun_path.len() || path.contains(&0) {
+        return Err(io::Error::from_raw_os_error(libc::ENAMETOOLONG));
+    }
+    for (dst, &src) in addr.sun_path.iter_mut().zip(path) {
+        *dst = src as libc::c_char;
+    }
+    let len = std::mem::size_of::<libc::sa_family_t>() + path.len() + 1;
+    let len = libc::socklen_t::try_from(len)
+        .map_err(|_| io::Error::from_raw_os_error(libc::ENAMETOOLONG))?;
+    Ok((addr, len))
+}
+
+fn unix_socket(kind: libc::c_int) -> io::Result<OwnedFd> {
+    // SAFETY: socket has no memory preconditions.
+    let fd = cerr(unsafe {
+        libc::socket(
+            libc::AF_UNIX,
+            kind | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+            0,
+        )
+    })?;
+    // SAFETY: socket just returned this descriptor; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Sends one datagram to the socket at `path` without blocking
+/// (`MSG_DONTWAIT`) and without `SIGPIPE`.
+pub(crate) fn send_datagram(path: &[u8], data: &[u8]) -> io::Result<()> {
+    let (addr, len) = unix_address(path)?;
+    let sock = unix_socket(libc::SOCK_DGRAM)?;
+    // SAFETY: `data` is valid for `data.len()` bytes, `addr` is an initialised
+    // sockaddr_un of `len` bytes, and the socket is open for the call.
+    cerr_size(unsafe {
+        libc::sendto(
+            sock.as_raw_fd(),
+            data.as_ptr().cast(),
+            data.len(),
+            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+            (&raw const addr).cast(),
+            len,
+        )
+    })
+    .map(|_| ())
+}
+
+/// Connects a non-blocking stream socket to `path` and sends `data` once
+/// (glibc's fallback when the log socket is a stream socket).
+pub(crate) fn send_stream(path: &[u8], data: &[u8]) -> io::Result<()> {
+    let (addr, len) = unix_address(path)?;
+    let sock = unix_socket(libc::SOCK_STREAM)?;
+    // SAFETY: `addr` is an initialised sockaddr_un of `len` bytes.
+    cerr(unsafe { libc::connect(sock.as_raw_fd(), (&raw const addr).cast(), len) })?;
+    // SAFETY: `data` is valid for `data.len()` bytes; the socket is open.
+    cerr_size(unsafe {
+        libc::send(
+            sock.as_raw_fd(),
+            data.as_ptr().cast(),
+            data.len(),
+            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+        )
+    })
+    .map(|_| ())
 }
 
 /// The effective user id: the one owner besides root that the trust rules accept.

@@ -10,10 +10,8 @@
 //! type, so no secret can reach them.
 
 use crate::error::Printable;
+use crate::sys;
 use std::fmt::Write as _;
-use std::io::{self, Write as _};
-use std::os::unix::net::{UnixDatagram, UnixStream};
-use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The default socket.
@@ -80,14 +78,14 @@ impl Log for NoLog {
 
 /// Writes to a syslog socket.
 pub struct Syslog {
-    socket: PathBuf,
+    socket: String,
     facility: Facility,
     pid: u32,
 }
 
 impl Syslog {
     /// A writer for `socket` and `facility`; nothing is opened until a line is sent.
-    pub fn new(socket: PathBuf, facility: Facility) -> Self {
+    pub fn new(socket: String, facility: Facility) -> Self {
         Self {
             socket,
             facility,
@@ -97,29 +95,17 @@ impl Syslog {
 
     /// Sends one line; every failure is swallowed (see the module comment).
     fn send(&self, line: &[u8]) {
-        let Ok(sock) = UnixDatagram::unbound() else {
-            return;
-        };
-        if sock.set_nonblocking(true).is_err() {
-            return;
-        }
-        match sock.send_to(line, &self.socket) {
-            Ok(_) => {}
+        let path = self.socket.as_bytes();
+        if let Err(e) = sys::send_datagram(path, line) {
             // The socket at the path is a stream socket (as glibc handles it):
             // send the line with a NUL record terminator.
-            Err(e) if e.raw_os_error() == Some(libc::EPROTOTYPE) => {
-                let _ = send_stream(&self.socket, line);
+            if e.raw_os_error() == Some(libc::EPROTOTYPE) {
+                let mut framed = line.to_vec();
+                framed.push(0);
+                let _ = sys::send_stream(path, &framed);
             }
-            Err(_) => {}
         }
     }
-}
-
-fn send_stream(path: &PathBuf, line: &[u8]) -> io::Result<()> {
-    let mut stream = UnixStream::connect(path)?;
-    stream.set_nonblocking(true)?;
-    stream.write_all(line)?;
-    stream.write_all(&[0])
 }
 
 impl Log for Syslog {

@@ -191,6 +191,15 @@ impl TrustedDir {
         &self.path
     }
 
+    /// The entries of this directory, listed through its checked descriptor.
+    pub fn list(&self) -> Result<Vec<(Vec<u8>, sys::EntryKind)>, Error> {
+        sys::list_dir(self.fd.as_fd()).map_err(|source| Error::Io {
+            path: self.path.clone(),
+            action: "list",
+            source,
+        })
+    }
+
     /// Opens and checks the sub-directory `name`; `Ok(None)` if it does not exist.
     pub fn open_subdir(&self, name: &str) -> Result<Option<Self>, Error> {
         let path = join(&self.path, name);
