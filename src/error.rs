@@ -32,31 +32,39 @@ pub struct Escaped<'a>(pub &'a str);
 /// doubled. Used for log lines, as the last guard.
 pub struct Printable<'a>(pub &'a str);
 
+/// Writes `s`, passing runs of printable ASCII through in one piece and
+/// escaping everything else (a backslash too, when `escape_backslash`).
+fn write_escaped(f: &mut fmt::Formatter<'_>, s: &str, escape_backslash: bool) -> fmt::Result {
+    let mut rest = s;
+    while !rest.is_empty() {
+        let plain = rest
+            .find(|c: char| !(' '..='~').contains(&c) || (escape_backslash && c == '\\'))
+            .unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(plain);
+        f.write_str(run)?;
+        let mut chars = tail.chars();
+        let Some(c) = chars.next() else { break };
+        match c {
+            '\\' => f.write_str("\\\\")?,
+            '\n' => f.write_str("\\n")?,
+            '\r' => f.write_str("\\r")?,
+            '\t' => f.write_str("\\t")?,
+            c => write!(f, "\\u{{{:04X}}}", u32::from(c))?,
+        }
+        rest = chars.as_str();
+    }
+    Ok(())
+}
+
 impl fmt::Display for Printable<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for c in self.0.chars() {
-            match c {
-                '\\' => fmt::Write::write_char(f, c)?,
-                c => write!(f, "{}", Escaped(c.encode_utf8(&mut [0; 4])))?,
-            }
-        }
-        Ok(())
+        write_escaped(f, self.0, false)
     }
 }
 
 impl fmt::Display for Escaped<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for c in self.0.chars() {
-            match c {
-                '\\' => f.write_str("\\\\")?,
-                '\n' => f.write_str("\\n")?,
-                '\r' => f.write_str("\\r")?,
-                '\t' => f.write_str("\\t")?,
-                ' '..='~' => fmt::Write::write_char(f, c)?,
-                c => write!(f, "\\u{{{:04X}}}", u32::from(c))?,
-            }
-        }
-        Ok(())
+        write_escaped(f, self.0, true)
     }
 }
 

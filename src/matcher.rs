@@ -111,6 +111,12 @@ fn host_byte_needs_escape(b: u8) -> bool {
 /// below 0x80, and ASCII that would need escaping is refused.
 fn unescape(s: &str, mode: Mode) -> Result<String, UrlError> {
     let bytes = s.as_bytes();
+    // The common case (every key and image we emit): nothing to decode.
+    if !bytes.contains(&b'%')
+        && (mode != Mode::Host || !bytes.iter().any(|&b| b < 0x80 && host_byte_needs_escape(b)))
+    {
+        return Ok(s.to_owned());
+    }
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
@@ -177,23 +183,22 @@ fn split_host_port(hostport: &str) -> Option<(&str, &str)> {
 
 /// `SplitURL`: host labels and port; without a valid port the whole host is
 /// the host and the port is empty.
-fn split_url(url: &Url) -> (Vec<&str>, &str) {
-    let (host, port) = split_host_port(&url.host).unwrap_or((&url.host, ""));
-    (host.split('.').collect(), port)
+fn split_url(url: &Url) -> (&str, &str) {
+    split_host_port(&url.host).unwrap_or((&url.host, ""))
 }
 
 /// `URLsMatch`: same port, same number of labels, the target path starts
 /// with the glob path (plain string prefix), and each label matches as a
 /// `filepath.Match` pattern. A malformed pattern is no match.
 pub fn urls_match(glob: &Url, target: &Url) -> bool {
-    let (glob_labels, glob_port) = split_url(glob);
-    let (target_labels, target_port) = split_url(target);
+    let (glob_host, glob_port) = split_url(glob);
+    let (target_host, target_port) = split_url(target);
     glob_port == target_port
-        && glob_labels.len() == target_labels.len()
+        && glob_host.split('.').count() == target_host.split('.').count()
         && target.path.starts_with(&glob.path)
-        && glob_labels
-            .iter()
-            .zip(&target_labels)
+        && glob_host
+            .split('.')
+            .zip(target_host.split('.'))
             .all(|(g, t)| glob_match(g, t) == Ok(true))
 }
 
@@ -284,9 +289,9 @@ impl Keyring {
 /// image's name, `domain/path`): the check every answer passes before it is
 /// printed.
 pub fn answer_matches(key: &str, image: &str) -> bool {
-    let mut keyring = Keyring::default();
-    keyring.add(key, 0);
-    keyring.lookup(image) == [0]
+    // `Add` then a direct `URLsMatchStr` hit in `Lookup` (the Docker Hub
+    // fallback only applies to `index.docker.io` keys, which we never emit).
+    normalize_auth_key(key).is_some_and(|k| urls_match_str(&k, image))
 }
 
 /// A malformed `filepath.Match` pattern (`ErrBadPattern`).

@@ -291,3 +291,25 @@ fn miri_url_parse_quirks() {
         "registry.io:5000/x"
     ));
 }
+
+#[test]
+fn miri_answer_matches_agrees_with_a_one_key_keyring() {
+    for (key, image) in [
+        ("registry.example.org", "registry.example.org/app"),
+        ("registry.example.org", "registry.example.org:5000/app"),
+        ("docker.io", "docker.io/library/nginx"),
+        ("ghcr.io/acme/app", "ghcr.io/acme/app"),
+        ("ghcr.io/acme/app", "ghcr.io/acme/other"),
+        ("https://quay.io/v1/", "quay.io/foo"),
+        ("*.example.org", "a.example.org/x"),
+        ("org", "evil.org/x"),
+    ] {
+        let mut k = Keyring::default();
+        k.add(key, 0);
+        assert_eq!(
+            answer_matches(key, image),
+            k.lookup(image) == [0],
+            "{key} vs {image}"
+        );
+    }
+}

@@ -13,6 +13,8 @@ use miniserde::Deserialize;
 /// Largest request accepted, in bytes: an image name, a JWT and a few
 /// annotations fit many times over.
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+/// The first buffer: one page holds a request with a typical token.
+const FIRST_READ_BYTES: usize = 4096;
 
 const REQUEST_KIND: &str = "CredentialProviderRequest";
 /// The versions the kubelet may be configured with; the answer echoes the one
@@ -63,22 +65,26 @@ pub struct Request {
 /// Reads standard input to EOF into one buffer allocated once; more than
 /// [`MAX_REQUEST_BYTES`] is refused, never truncated.
 pub fn read_stdin() -> Result<Secret, Error> {
-    let mut buf = Secret::zeroed(MAX_REQUEST_BYTES + 1);
-    let mut filled = 0;
-    while let Some(free) = buf.as_mut_bytes().get_mut(filled..) {
-        if free.is_empty() {
-            break;
+    // Most requests fit one page; a larger one (a long token) moves once to
+    // the full limit. One spare byte tells "exactly the limit" from "more".
+    let mut buf = Secret::with_capacity(FIRST_READ_BYTES);
+    loop {
+        if buf.is_full() {
+            if buf.len() > MAX_REQUEST_BYTES {
+                break;
+            }
+            // The old buffer is wiped when it is dropped here.
+            buf = buf.moved_to_capacity(MAX_REQUEST_BYTES + 1);
         }
-        match sys::read_stdin(free) {
+        match buf.read_from(sys::stdin()) {
             Ok(0) => break,
-            Ok(n) => filled += n,
+            Ok(_) => {}
             Err(e) => return Err(Error::StdinRead(e)),
         }
     }
-    if filled > MAX_REQUEST_BYTES {
+    if buf.len() > MAX_REQUEST_BYTES {
         return Err(Error::RequestTooLarge);
     }
-    buf.truncate(filled);
     Ok(buf)
 }
 

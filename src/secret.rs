@@ -54,6 +54,30 @@ impl Secret {
         &mut self.bytes
     }
 
+    /// Reads from `fd` into the reserved capacity, never growing the buffer;
+    /// returns the bytes read (0 at end of input or when the buffer is full).
+    pub(crate) fn read_from(&mut self, fd: std::os::fd::BorrowedFd<'_>) -> std::io::Result<usize> {
+        if self.bytes.len() == self.bytes.capacity() {
+            return Ok(0);
+        }
+        sys::read_into_spare(fd, &mut self.bytes)
+    }
+
+    /// A copy of these bytes in a new buffer with room for `capacity` bytes;
+    /// this buffer is wiped when it is dropped. (Growing in place could leave
+    /// an unwiped copy behind under an allocator that does not wipe.)
+    #[must_use]
+    pub fn moved_to_capacity(self, capacity: usize) -> Self {
+        let mut bigger = Self::with_capacity(capacity.max(self.len()));
+        bigger.bytes.extend_from_slice(&self.bytes);
+        bigger
+    }
+
+    /// Whether the reserved capacity is used up.
+    pub fn is_full(&self) -> bool {
+        self.bytes.len() == self.bytes.capacity()
+    }
+
     /// Shortens the buffer to `len` bytes, wiping the bytes cut off.
     pub fn truncate(&mut self, len: usize) {
         if let Some(tail) = self.bytes.get_mut(len..) {
@@ -74,9 +98,11 @@ impl Secret {
 }
 
 impl Drop for Secret {
+    /// Wipes the bytes. The spare capacity never held secret bytes: nothing
+    /// writes past the length except `read_from`, which extends the length
+    /// over what it wrote, and `truncate` wipes what it cuts off.
     fn drop(&mut self) {
         sys::wipe(&mut self.bytes);
-        sys::wipe_spare_capacity(&mut self.bytes);
     }
 }
 

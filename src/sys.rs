@@ -151,14 +151,36 @@ pub(crate) fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
-/// Reads standard input directly with `read(2)`. std's `Stdin` keeps an
-/// internal buffer that is never freed, so a service-account token read
-/// through it would survive in memory; this one leaves no copy anywhere.
-pub(crate) fn read_stdin(buf: &mut [u8]) -> io::Result<usize> {
-    // SAFETY: descriptor 0 is open for the whole life of the process (or reads
-    // fail with EBADF, which is reported as an error); it is never closed here.
-    let stdin = unsafe { BorrowedFd::borrow_raw(libc::STDIN_FILENO) };
-    read(stdin, buf)
+/// Reads from `fd` into the spare capacity of `buf` (never past it, never
+/// reallocating) and extends its length by the bytes read.
+pub(crate) fn read_into_spare(fd: BorrowedFd<'_>, buf: &mut Vec<u8>) -> io::Result<usize> {
+    let spare = buf.spare_capacity_mut();
+    loop {
+        // SAFETY: `spare` is valid for writes of `spare.len()` bytes (read(2)
+        // never reads uninitialised memory, it only writes), and the descriptor
+        // is borrowed for the call.
+        let res = cerr_size(unsafe {
+            libc::read(fd.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len())
+        });
+        match res {
+            Ok(n) => {
+                let len = buf.len() + n;
+                // SAFETY: read(2) initialised the first `n` bytes of the spare
+                // capacity, and n <= spare.len(), so len <= capacity.
+                unsafe { buf.set_len(len) };
+                return Ok(n);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Standard input, borrowed for a read.
+pub(crate) fn stdin() -> BorrowedFd<'static> {
+    // SAFETY: descriptor 0 stays open for the whole life of the process (or
+    // reads fail with EBADF, which is reported); it is never closed here.
+    unsafe { BorrowedFd::borrow_raw(libc::STDIN_FILENO) }
 }
 
 /// Standard output.
@@ -389,18 +411,24 @@ pub fn wipe(buf: &mut [u8]) {
     wipe_raw(buf.as_mut_ptr(), buf.len());
 }
 
-/// Wipes the spare capacity of `v` (the bytes past its length that an earlier,
-/// longer content may have used).
-pub fn wipe_spare_capacity(v: &mut Vec<u8>) {
-    let spare = v.spare_capacity_mut();
-    wipe_raw(spare.as_mut_ptr().cast::<u8>(), spare.len());
-}
-
 fn wipe_raw(ptr: *mut u8, len: usize) {
-    for i in 0..len {
-        // SAFETY: callers pass a pointer valid for writes of `len` bytes
-        // (a slice, or a block the allocator handed out with that size), so
-        // every offset below `len` is in bounds.
+    // Whole words where the block is aligned for them (allocator blocks
+    // always are), bytes at the edges: eight times fewer volatile stores.
+    const WORD: usize = std::mem::size_of::<usize>();
+    let head = ptr.align_offset(WORD).min(len);
+    let words = (len - head) / WORD;
+    for i in 0..head {
+        // SAFETY: callers pass a pointer valid for writes of `len` bytes (a
+        // slice, or a block the allocator handed out with that size); i < head <= len.
+        unsafe { std::ptr::write_volatile(ptr.add(i), 0) };
+    }
+    for w in 0..words {
+        // SAFETY: `ptr + head` is word-aligned and the word ends at
+        // head + (w + 1) * WORD <= len, inside the block.
+        unsafe { std::ptr::write_volatile(ptr.add(head + w * WORD).cast::<usize>(), 0) };
+    }
+    for i in head + words * WORD..len {
+        // SAFETY: i < len, inside the block.
         unsafe { std::ptr::write_volatile(ptr.add(i), 0) };
     }
     compiler_fence(Ordering::SeqCst);

@@ -129,11 +129,13 @@ fn c_name(path: &str, name: &str) -> Result<CString, Error> {
 }
 
 fn join(dir: &str, name: &str) -> String {
-    if dir.ends_with('/') {
-        format!("{dir}{name}")
-    } else {
-        format!("{dir}/{name}")
+    let mut path = String::with_capacity(dir.len() + 1 + name.len());
+    path.push_str(dir);
+    if !dir.ends_with('/') {
+        path.push('/');
     }
+    path.push_str(name);
+    path
 }
 
 impl TrustedDir {
@@ -301,28 +303,23 @@ fn read_exactly(fd: &OwnedFd, size: u64) -> Result<Secret, ReadError> {
         })
     })?;
     // One spare byte detects growth without a second buffer.
-    let mut buf = Secret::zeroed(expected + 1);
-    let mut filled = 0;
-    while let Some(free) = buf.as_mut_bytes().get_mut(filled..) {
-        if free.is_empty() {
-            break;
-        }
-        match sys::read(fd.as_fd(), free) {
+    let mut buf = Secret::with_capacity(expected + 1);
+    while !buf.is_full() {
+        match buf.read_from(fd.as_fd()) {
             Ok(0) => break,
-            Ok(n) => filled += n,
+            Ok(_) => {}
             Err(e) => return Err(ReadError::Io(e)),
         }
     }
-    if filled > expected {
+    if buf.len() > expected {
         return Err(ReadError::Problem(Problem::Grew { expected: size }));
     }
-    if filled < expected {
+    if buf.len() < expected {
         return Err(ReadError::Problem(Problem::ShortRead {
             expected: size,
-            got: filled,
+            got: buf.len(),
         }));
     }
-    buf.truncate(filled);
     Ok(buf)
 }
 
