@@ -13,7 +13,7 @@ use crate::lookup::{self, Rule};
 use crate::matcher;
 use crate::reference::{self, Domain};
 use crate::request::ApiVersion;
-use crate::response::{self, Answer, CacheKeyType};
+use crate::response::{self, Answer};
 use crate::sys::EntryKind as Entry;
 use crate::trust::TrustedDir;
 use std::io;
@@ -338,11 +338,7 @@ fn explain_image(root: &TrustedDir, image: &str, audit: &mut Audit) {
             ));
         }
     };
-    let (key, cache_key_type) = match &found.rule {
-        Rule::Repository(_) => (name.as_str(), CacheKeyType::Image),
-        _ if lookup.has_repository_files => (domain.as_str(), CacheKeyType::Image),
-        _ => (domain.as_str(), CacheKeyType::Registry),
-    };
+    let (key, cache_key_type) = found.answer_key(domain, &name);
     let cache_duration = credential.duration.unwrap_or(Duration::FIVE_MINUTES);
     let answer = Answer {
         api_version: ApiVersion::V1,

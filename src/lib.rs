@@ -26,7 +26,6 @@ pub use sys::{EntryKind, WipingAllocator, harden_process, is_dumpable};
 
 use cli::{Command, PluginOptions};
 use error::{Error, Escaped};
-use lookup::Rule;
 use response::{Answer, CacheKeyType};
 use std::process::ExitCode;
 use syslog::{Log, Severity, Syslog};
@@ -141,13 +140,7 @@ fn serve(options: &PluginOptions, subject: &mut String) -> Result<Served, Error>
             path: found.file.path.clone(),
             problem,
         })?;
-    let (key, cache_key_type) = match found.rule {
-        Rule::Repository(_) => (name.as_str(), CacheKeyType::Image),
-        Rule::Host | Rule::Wildcard if lookup.has_repository_files => {
-            (domain.as_str(), CacheKeyType::Image)
-        }
-        Rule::Host | Rule::Wildcard => (domain.as_str(), CacheKeyType::Registry),
-    };
+    let (key, cache_key_type) = found.answer_key(domain, &name);
     let answer = Answer {
         api_version: request.api_version,
         cache_key_type,

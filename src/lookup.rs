@@ -11,7 +11,8 @@
 //! `<domain>` is the host lowercased with its `:port` kept.
 
 use crate::error::Error;
-use crate::reference::Reference;
+use crate::reference::{Domain, Reference};
+use crate::response::CacheKeyType;
 use crate::trust::{TrustedDir, TrustedFile};
 
 /// Longest file name Linux accepts (`NAME_MAX`). A longer candidate cannot
@@ -37,6 +38,8 @@ pub struct Found {
     pub file: TrustedFile,
     /// The rule that found it.
     pub rule: Rule,
+    /// Whether the registry has a per-repository directory.
+    pub registry_has_repositories: bool,
 }
 
 /// The result of a lookup.
@@ -50,6 +53,24 @@ pub struct Lookup {
     /// wildcard answers are then cached per image, so that a cached
     /// registry-wide answer never stands in for a repository's own file.
     pub has_repository_files: bool,
+}
+
+impl Found {
+    /// The `auth` key and cache key type of the answer, for an image with
+    /// this `domain` and `name` (plugin mode and `check` share it). A
+    /// repository file answers for the image alone; a host or wildcard file
+    /// for the registry, cached per image while the registry has repository
+    /// files, so that a cached registry-wide answer never stands in for a
+    /// repository's own file.
+    pub fn answer_key<'a>(&self, domain: &'a Domain, name: &'a str) -> (&'a str, CacheKeyType) {
+        match self.rule {
+            Rule::Repository(_) => (name, CacheKeyType::Image),
+            Rule::Host | Rule::Wildcard if self.registry_has_repositories => {
+                (domain.as_str(), CacheKeyType::Image)
+            }
+            Rule::Host | Rule::Wildcard => (domain.as_str(), CacheKeyType::Registry),
+        }
+    }
 }
 
 fn file_name(stem: &str) -> Option<String> {
@@ -111,6 +132,7 @@ pub fn find(root: &TrustedDir, image: &Reference) -> Result<Lookup, Error> {
                 lookup.found = Some(Found {
                     file,
                     rule: Rule::Repository(prefix),
+                    registry_has_repositories: true,
                 });
                 return Ok(lookup);
             }
@@ -120,6 +142,7 @@ pub fn find(root: &TrustedDir, image: &Reference) -> Result<Lookup, Error> {
         lookup.found = Some(Found {
             file,
             rule: Rule::Host,
+            registry_has_repositories: lookup.has_repository_files,
         });
         return Ok(lookup);
     }
@@ -128,6 +151,7 @@ pub fn find(root: &TrustedDir, image: &Reference) -> Result<Lookup, Error> {
             lookup.found = Some(Found {
                 file,
                 rule: Rule::Wildcard,
+                registry_has_repositories: lookup.has_repository_files,
             });
         }
     }
