@@ -6,7 +6,7 @@
 //! open is relative to an already-checked directory (sudo-rs
 //! `traversed_secure_open`, OpenSSH `safe_path` and `auth_openfile`).
 //!
-//! The rules are plain functions of one [`Stat`], so they are unit-tested
+//! The rules are plain functions of one `fstat` result, so they are unit-tested
 //! without touching the file system.
 
 use crate::error::{Error, Problem, Subject};
