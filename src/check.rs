@@ -338,13 +338,13 @@ fn explain_image(root: &TrustedDir, image: &str, audit: &mut Audit) {
             ));
         }
     };
-    let (key, cache_key_type) = found.answer_key(domain, &name);
+    let (key, cache_key_type) = found.answer_key(domain, &parsed);
     let cache_duration = credential.duration.unwrap_or(Duration::FIVE_MINUTES);
     let answer = Answer {
         api_version: ApiVersion::V1,
         cache_key_type,
         cache_duration,
-        auth: Some((key, &credential)),
+        auth: Some((&key, &credential)),
     };
     let verdict = kubelet_verdict(&answer, &name);
     let line = format!(
@@ -355,7 +355,7 @@ fn explain_image(root: &TrustedDir, image: &str, audit: &mut Audit) {
             Rule::Host => "registry file".to_owned(),
             Rule::Wildcard => "wildcard file".to_owned(),
         },
-        Escaped(key),
+        Escaped(&key),
         cache_key_type.as_str(),
         verdict.unwrap_or("the kubelet would accept the answer and use it for this image")
     );

@@ -140,14 +140,14 @@ fn serve(options: &PluginOptions, subject: &mut String) -> Result<Served, Error>
             path: found.file.path.clone(),
             problem,
         })?;
-    let (key, cache_key_type) = found.answer_key(domain, &name);
+    let (key, cache_key_type) = found.answer_key(domain, image);
     let answer = Answer {
         api_version: request.api_version,
         cache_key_type,
         cache_duration: credential
             .duration
             .unwrap_or(duration::Duration::FIVE_MINUTES),
-        auth: Some((key, &credential)),
+        auth: Some((&key, &credential)),
     };
     write_answer(&answer, &name)?;
     Ok(Served::Fulfilled)

@@ -11,7 +11,7 @@
 //! `<domain>` is the host lowercased with its `:port` kept.
 
 use crate::error::Error;
-use crate::reference::{Domain, Reference};
+use crate::reference::{Domain, Reference, RepoPath};
 use crate::response::CacheKeyType;
 use crate::trust::{TrustedDir, TrustedFile};
 
@@ -56,21 +56,35 @@ pub struct Lookup {
 }
 
 impl Found {
-    /// The `auth` key and cache key type of the answer, for an image with
-    /// this `domain` and `name` (plugin mode and `check` share it). A
-    /// repository file answers for the image alone; a host or wildcard file
-    /// for the registry, cached per image while the registry has repository
-    /// files, so that a cached registry-wide answer never stands in for a
-    /// repository's own file.
-    pub fn answer_key<'a>(&self, domain: &'a Domain, name: &'a str) -> (&'a str, CacheKeyType) {
+    /// The `auth` key and cache key type of the answer for `image` (plugin
+    /// mode and `check` share it). A repository file answers for the image
+    /// alone; a host or wildcard file for the registry, cached per image while
+    /// the registry has repository files, so that a cached registry-wide
+    /// answer never stands in for a repository's own file.
+    pub fn answer_key(&self, domain: &Domain, image: &Reference) -> (String, CacheKeyType) {
         match self.rule {
-            Rule::Repository(_) => (name, CacheKeyType::Image),
+            Rule::Repository(_) => (repository_key(domain, image.path()), CacheKeyType::Image),
             Rule::Host | Rule::Wildcard if self.registry_has_repositories => {
-                (domain.as_str(), CacheKeyType::Image)
+                (domain.as_str().to_owned(), CacheKeyType::Image)
             }
-            Rule::Host | Rule::Wildcard => (domain.as_str(), CacheKeyType::Registry),
+            Rule::Host | Rule::Wildcard => (domain.as_str().to_owned(), CacheKeyType::Registry),
         }
     }
+}
+
+/// The `auth` key that the kubelet matches to exactly this image's
+/// repository: `domain/path`, except that the kubelet drops a leading `/v1`
+/// or `/v2` from every key's path (docker's old API prefixes), so a path that
+/// starts with `v1/` or `v2/` gets a `v1/` in front that the kubelet removes
+/// again (found by the `matcher` fuzz target: `docker.io/v1/rary/nginx`).
+pub fn repository_key(domain: &Domain, path: &RepoPath) -> String {
+    let path = path.as_str();
+    let api_prefix = if path.starts_with("v1/") || path.starts_with("v2/") {
+        "v1/"
+    } else {
+        ""
+    };
+    format!("{}/{api_prefix}{path}", domain.as_str())
 }
 
 fn file_name(stem: &str) -> Option<String> {

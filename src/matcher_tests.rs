@@ -313,3 +313,38 @@ fn miri_answer_matches_agrees_with_a_one_key_keyring() {
         );
     }
 }
+
+/// Found by the `matcher` fuzz target: the kubelet drops a leading `/v1` or
+/// `/v2` from every key's path, so an image whose path starts with `v1/` or
+/// `v2/` is not matched by a key that is the image name itself.
+#[test]
+fn regression_fuzz_matcher_v1_path_repository_key() {
+    use crate::lookup::repository_key;
+    use crate::reference::parse_normalized_named;
+    assert!(!answer_matches(
+        "docker.io/v1/rary/nginx",
+        "docker.io/v1/rary/nginx"
+    ));
+    for image in [
+        "docker.io/v1/rary/nginx",
+        "ghcr.io/v2/app",
+        "ghcr.io/v2",
+        "ghcr.io/v1",
+        "ghcr.io/v10/app",
+        "ghcr.io/acme/v1/app",
+    ] {
+        let r = parse_normalized_named(image).unwrap();
+        let key = repository_key(r.domain().unwrap(), r.path());
+        assert!(answer_matches(&key, &r.name()), "{key} vs {image}");
+    }
+    let r = parse_normalized_named("ghcr.io/v2/app").unwrap();
+    assert_eq!(
+        repository_key(r.domain().unwrap(), r.path()),
+        "ghcr.io/v1/v2/app"
+    );
+    let r = parse_normalized_named("ghcr.io/acme/v1/app").unwrap();
+    assert_eq!(
+        repository_key(r.domain().unwrap(), r.path()),
+        "ghcr.io/acme/v1/app"
+    );
+}

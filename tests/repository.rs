@@ -211,3 +211,29 @@ fn an_unsafe_repository_file_is_refused_not_skipped() {
     );
     out.never_shows("hostpass");
 }
+
+/// Found by the `matcher` fuzz target: a repository answer keyed by the image
+/// itself is dropped by the kubelet when the path starts with `v1/` or `v2/`
+/// (it strips those from keys), so the key carries a `v1/` it strips again.
+#[test]
+fn regression_fuzz_matcher_v1_path_repository_key() {
+    let s = Scratch::new("repo-v2");
+    s.cred("ghcr.io/v2.json", "v2", "v2pass");
+    s.run(request("ghcr.io/v2/app").as_bytes())
+        .answered(&answer(
+            "ghcr.io/v1/v2/app",
+            "v2",
+            "v2pass",
+            "Image",
+            "5m0s",
+        ));
+    s.cred("docker.io/v1.json", "hub", "hubpass");
+    s.run(request("docker.io/v1/rary/nginx").as_bytes())
+        .answered(&answer(
+            "docker.io/v1/v1/rary/nginx",
+            "hub",
+            "hubpass",
+            "Image",
+            "5m0s",
+        ));
+}

@@ -1,8 +1,9 @@
 //! The kubelet matcher port: never a panic on any glob or target; and for
 //! every valid image, the key the plugin would return (the domain, or the
-//! image name for a repository file) matches that image.
+//! repository key for a repository file) matches that image.
 #![no_main]
 
+use generic_credential_provider::lookup::repository_key;
 use generic_credential_provider::matcher::{answer_matches, glob_match, urls_match_str};
 use generic_credential_provider::reference::parse_normalized_named;
 use libfuzzer_sys::fuzz_target;
@@ -16,6 +17,7 @@ fuzz_target!(|data: &[u8]| {
     let name = image.name();
     if let Some(domain) = image.domain() {
         assert!(answer_matches(domain.as_str(), &name), "host key {:?} vs {name:?}", domain.as_str());
-        assert!(answer_matches(&name, &name), "repository key vs {name:?}");
+        let key = repository_key(domain, image.path());
+        assert!(answer_matches(&key, &name), "repository key {key:?} vs {name:?}");
     }
 });
