@@ -356,12 +356,20 @@ impl fmt::Display for Error {
                 write!(f, "cannot {action} {}: {source}", Escaped(path))
             }
             Self::Content { path, problem } => fmt_content(f, path, problem),
-            Self::SelfCheck { key, image } => write!(
-                f,
-                "internal error: the answer's key \"{}\" would not match image \"{}\" in the kubelet; nothing was answered",
-                Escaped(key),
-                Escaped(image)
-            ),
+            Self::SelfCheck { key, image } => {
+                write!(
+                    f,
+                    "the kubelet would not use an answer keyed \"{}\" for image \"{}\", so nothing was answered",
+                    Escaped(key),
+                    Escaped(image)
+                )?;
+                // The kubelet's matcher reads the brackets of an IPv6 host
+                // without a port as a glob class, so nothing can match it.
+                if key.starts_with('[') && key.split('/').next().is_some_and(|h| h.ends_with(']')) {
+                    f.write_str("; the kubelet cannot match an IPv6 registry without a port: use [address]:port")?;
+                }
+                Ok(())
+            }
             Self::StdoutWrite(e) => write!(f, "cannot write the answer to stdout: {e}"),
             Self::Internal(what) => write!(f, "internal error: {what}; nothing was answered"),
         }

@@ -218,6 +218,18 @@ fn miri_answer_keys_the_plugin_emits_match() {
     }
 }
 
+/// Found by the `matcher` fuzz target (`[:5]/0/f1b`): without a port,
+/// SplitHostPort fails, the brackets stay in the host and `filepath.Match`
+/// reads them as a character class, so the kubelet matches no key to such an
+/// image. With a port the brackets are stripped and it matches.
+#[test]
+fn regression_fuzz_matcher_ipv6_without_port_never_matches() {
+    assert!(!answer_matches("[:5]", "[:5]/0/f1b"));
+    assert!(!answer_matches("[::1]", "[::1]/foo"));
+    assert!(answer_matches("[::1]:5000", "[::1]:5000/foo"));
+    assert!(answer_matches("[:5]:1", "[:5]:1/0/f1b"));
+}
+
 #[test]
 fn miri_glob_match_follows_go() {
     for (pattern, name, want) in [

@@ -93,6 +93,21 @@ fn answers_ipv6_literals_with_port() {
         .answered(&no_credentials());
 }
 
+/// Found by the `matcher` fuzz target: the kubelet's matcher reads the
+/// brackets of an IPv6 host without a port as a glob class, so no answer for
+/// `[::1]/foo` can ever be used. The self-check refuses with the reason.
+#[test]
+fn regression_fuzz_matcher_ipv6_without_port_is_refused_with_the_reason() {
+    let s = Scratch::new("ipv6-noport");
+    s.cred("[::1].json", "six", "sixpass");
+    let out = s.run(request("[::1]/foo").as_bytes());
+    assert_eq!(
+        out.refused(),
+        "the kubelet would not use an answer keyed \"[::1]\" for image \"[::1]/foo\", so nothing was answered; the kubelet cannot match an IPv6 registry without a port: use [address]:port"
+    );
+    out.never_shows("sixpass");
+}
+
 #[test]
 fn wildcard_file_answers_exactly_one_extra_label() {
     let s = Scratch::new("wildcard");
