@@ -49,10 +49,6 @@ pub struct Lookup {
     pub found: Option<Found>,
     /// Every path tried, in order (for `check`).
     pub tried: Vec<String>,
-    /// Whether the registry has a per-repository directory. Its host and
-    /// wildcard answers are then cached per image, so that a cached
-    /// registry-wide answer never stands in for a repository's own file.
-    pub has_repository_files: bool,
 }
 
 impl Found {
@@ -111,7 +107,6 @@ pub fn find(root: &TrustedDir, image: &Reference) -> Result<Lookup, Error> {
     let mut lookup = Lookup {
         found: None,
         tried: Vec::new(),
-        has_repository_files: false,
     };
     let Some(domain) = image.domain() else {
         // `foo_bar.com/baz` normalizes to no domain at all: no registry to answer for.
@@ -121,8 +116,11 @@ pub fn find(root: &TrustedDir, image: &Reference) -> Result<Lookup, Error> {
     if file_name(&stem).is_none() {
         return Ok(lookup);
     }
+    // A per-repository directory makes host and wildcard answers per image
+    // too (see `Found::answer_key`).
+    let mut has_repositories = false;
     if let Some(domain_dir) = root.open_subdir(&stem)? {
-        lookup.has_repository_files = true;
+        has_repositories = true;
         let components: Vec<&str> = image.path().components().collect();
         // Descend as far as directories exist (the last component can only be
         // a file), then try files from the deepest level up.
@@ -156,7 +154,7 @@ pub fn find(root: &TrustedDir, image: &Reference) -> Result<Lookup, Error> {
         lookup.found = Some(Found {
             file,
             rule: Rule::Host,
-            registry_has_repositories: lookup.has_repository_files,
+            registry_has_repositories: has_repositories,
         });
         return Ok(lookup);
     }
@@ -165,7 +163,7 @@ pub fn find(root: &TrustedDir, image: &Reference) -> Result<Lookup, Error> {
             lookup.found = Some(Found {
                 file,
                 rule: Rule::Wildcard,
-                registry_has_repositories: lookup.has_repository_files,
+                registry_has_repositories: has_repositories,
             });
         }
     }
