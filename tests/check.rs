@@ -242,7 +242,7 @@ fn without_permission_it_says_so() {
             "--reuid=1234",
             "--regid=1234",
             "--clear-groups",
-            BIN,
+            &bin(),
             "check",
             "--credroot",
             s.root_str(),

@@ -49,7 +49,8 @@ fn core_at(s: &Scratch, stdin: &str, catch: &str, condition: Option<&str>) -> Ve
         args.extend(["-ex", c]);
     }
     let gcore = format!("gcore {}", core.display());
-    args.extend(["-ex", &run, "-ex", &gcore, "-ex", "kill", BIN]);
+    let binary = bin();
+    args.extend(["-ex", &run, "-ex", &gcore, "-ex", "kill", &binary]);
     let gdb = Command::new("gdb").args(&args).output().unwrap();
     assert!(
         Path::new(&core).exists(),

@@ -303,7 +303,7 @@ fn a_real_rsyslogd_parses_facility_severity_program_pid_and_message() {
         "missing.example.org/app",
         "broken.example.org/app",
     ] {
-        let child = Command::new(BIN)
+        let child = Command::new(bin())
             .args(args)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())

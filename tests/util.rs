@@ -9,7 +9,13 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_generic-credential-provider");
+/// The binary under test: the one cargo built for the tests, or, when
+/// `GCP_TEST_BIN` names one, that one (CI runs the suite a second time
+/// against the static release binary it ships).
+pub fn bin() -> String {
+    std::env::var("GCP_TEST_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_generic-credential-provider").to_owned())
+}
 pub const V1: &str = "credentialprovider.kubelet.k8s.io/v1";
 /// A run that takes longer than this is a hang (the kubelet kills at 60 s).
 const RUN_TIMEOUT: Duration = Duration::from_secs(20);
@@ -186,7 +192,7 @@ impl Run {
 /// Runs the binary with `args`, feeding `stdin`; fails the test after
 /// [`RUN_TIMEOUT`] instead of hanging.
 pub fn run(args: &[&str], stdin: &[u8]) -> Run {
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(bin())
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
