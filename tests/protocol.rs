@@ -415,3 +415,28 @@ fn a_missing_credential_root_is_a_refusal_not_an_empty_answer() {
         format!("cannot open {}: entity not found", missing.display())
     );
 }
+
+#[test]
+fn accepts_a_request_of_exactly_64_kib_and_refuses_one_byte_more() {
+    let s = Scratch::new("limit");
+    s.cred("registry.example.org.json", "u", "p");
+    let head = format!(
+        r#"{{"kind":"CredentialProviderRequest","apiVersion":"{V1}","image":"registry.example.org/app","serviceAccountAnnotations":{{"note":"é"}},"pad":""#
+    );
+    let tail = "\"}\n";
+    let pad = 64 * 1024 - head.len() - tail.len();
+    let exact = format!("{head}{}{tail}", "x".repeat(pad));
+    assert_eq!(exact.len(), 64 * 1024);
+    s.run(exact.as_bytes()).answered(&answer(
+        "registry.example.org",
+        "u",
+        "p",
+        "Registry",
+        "5m0s",
+    ));
+    let over = format!("{head}{}{tail}", "x".repeat(pad + 1));
+    assert_eq!(
+        s.run(over.as_bytes()).refused(),
+        "the request on stdin is larger than 65536 bytes"
+    );
+}
