@@ -192,8 +192,13 @@ fn audit_root(root: &TrustedDir, audit: &mut Audit) {
                 continue;
             }
             audit_file(root, &name, stem.to_owned(), String::new(), audit);
+        } else if is_dir && name.starts_with("*.") {
+            audit.fail(format!(
+                "{}: a wildcard directory is never read; repository files live under the exact registry name",
+                Escaped(&path)
+            ));
         } else if is_dir || looks_like_registry {
-            if let Some(problem) = stem_problem(&name).filter(|_| !name.starts_with("*.")) {
+            if let Some(problem) = stem_problem(&name) {
                 audit.fail(format!("{}: directory {problem}", Escaped(&path)));
                 continue;
             }

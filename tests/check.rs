@@ -92,6 +92,7 @@ fn each_kind_of_bad_file_fails_and_is_named() {
         .set_len(100_000)
         .unwrap();
     fs::write(s.root.join("README"), "notes").unwrap();
+    s.cred("*.example.net/acme.json", "u", PASSWORD);
     let out = check(&s, &[]);
     assert_eq!(out.code, 1);
     let r = s.root.display();
@@ -124,7 +125,10 @@ fn each_kind_of_bad_file_fails_and_is_named() {
             "FAIL  {r}/big.example.org.json is 100000 bytes, more than the 65536-byte limit for a credential file"
         ),
         format!("note  {r}/README: ignored (not a .json file or a registry directory)"),
-        "summary: 16 credential file(s), 5 usable; 11 problem(s): NOT usable".to_owned(),
+        format!(
+            "FAIL  {r}/*.example.net: a wildcard directory is never read; repository files live under the exact registry name"
+        ),
+        "summary: 16 credential file(s), 5 usable; 12 problem(s): NOT usable".to_owned(),
     ] {
         assert!(
             out.stdout.lines().any(|l| l == line),
