@@ -361,28 +361,66 @@ fn check_token_attributes(
             "{at}.requireServiceAccount: Forbidden: requireServiceAccount cannot be false when requiredServiceAccountAnnotationKeys is set"
         ));
     }
-    for (i, key) in required.iter().enumerate() {
-        if required.get(..i).is_some_and(|before| before.contains(key)) {
-            findings.push(format!(
-                "{at}.requiredServiceAccountAnnotationKeys: Duplicate value: {}",
-                q(key)
-            ));
-        }
-        if optional.contains(key) {
-            findings.push(format!(
-                "{at}: Invalid value: {}: annotation key cannot be both required and optional",
-                q(key)
-            ));
-        }
-    }
-    for (i, key) in optional.iter().enumerate() {
-        if optional.get(..i).is_some_and(|before| before.contains(key)) {
-            findings.push(format!(
-                "{at}.optionalServiceAccountAnnotationKeys: Duplicate value: {}",
-                q(key)
-            ));
+    for (field, keys) in [
+        ("requiredServiceAccountAnnotationKeys", &required),
+        ("optionalServiceAccountAnnotationKeys", &optional),
+    ] {
+        for (i, key) in keys.iter().enumerate() {
+            if keys.get(..i).is_some_and(|before| before.contains(key)) {
+                findings.push(format!("{at}.{field}: Duplicate value: {}", q(key)));
+            }
+            if !is_qualified_name(&key.to_ascii_lowercase()) {
+                findings.push(format!(
+                    "{at}.{field}: Invalid value: {}: not a qualified name ([prefix/]name, name at most 63 characters)",
+                    q(key)
+                ));
+            }
         }
     }
+    for key in required.iter().filter(|k| optional.contains(k)) {
+        findings.push(format!(
+            "{at}: Invalid value: {}: annotation key cannot be both required and optional",
+            q(key)
+        ));
+    }
+}
+
+/// Kubernetes `IsQualifiedName`: an optional DNS-subdomain prefix and `/`,
+/// then a name of at most 63 characters of `[A-Za-z0-9._-]`, alphanumeric at
+/// both ends.
+fn is_qualified_name(s: &str) -> bool {
+    const MAX_NAME: usize = 63;
+    const MAX_PREFIX: usize = 253;
+    let (prefix, name) = match s.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, s),
+    };
+    let name_ok = !name.is_empty()
+        && name.len() <= MAX_NAME
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .last()
+            .is_some_and(|b| b.is_ascii_alphanumeric());
+    let prefix_ok = prefix.is_none_or(|p| {
+        !p.is_empty()
+            && p.len() <= MAX_PREFIX
+            && p.split('.').all(|label| {
+                !label.is_empty()
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+            })
+    });
+    name_ok && prefix_ok
 }
 
 /// Whether `match_image` routes `image` (a `domain/path` name) to the plugin:
@@ -402,6 +440,14 @@ mod tests {
         let r = check(GOOD, "generic-credential-provider");
         assert_eq!(r.findings, Vec::<String>::new());
         assert_eq!(r.providers.len(), 1);
+        let with_token = GOOD.replace(
+            "\"args\"",
+            "\"tokenAttributes\":{\"serviceAccountTokenAudience\":\"a\",\"requireServiceAccount\":true,\"cacheType\":\"ServiceAccount\",\"requiredServiceAccountAnnotationKeys\":[\"example.com/identity\"],\"optionalServiceAccountAnnotationKeys\":[\"example.com/role\"]},\"args\"",
+        );
+        assert_eq!(
+            check(&with_token, "generic-credential-provider").findings,
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -421,6 +467,9 @@ mod tests {
             (GOOD.replace("kubelet.config.k8s.io/v1\"", "kubelet.config.k8s.io/v1beta1\"").replace("\"args\"", "\"tokenAttributes\":{},\"args\""), "unknown field \"providers[0].tokenAttributes\""),
             (GOOD.replace("\"args\"", "\"bogus\":1,\"args\""), "unknown field \"providers[0].bogus\""),
             ("apiVersion: kubelet.config.k8s.io/v1\n".to_owned(), "not JSON (YAML?)"),
+            (GOOD.replace("\"args\"", "\"tokenAttributes\":{\"serviceAccountTokenAudience\":\"a\",\"requireServiceAccount\":true,\"cacheType\":\"Token\",\"requiredServiceAccountAnnotationKeys\":[\"example.com/id\",\"bad key!\"],\"optionalServiceAccountAnnotationKeys\":[\"example.com/id\"]},\"args\""), "\"bad key!\": not a qualified name"),
+            (GOOD.replace("\"args\"", "\"tokenAttributes\":{\"serviceAccountTokenAudience\":\"a\",\"requireServiceAccount\":true,\"cacheType\":\"Token\",\"requiredServiceAccountAnnotationKeys\":[\"example.com/id\"],\"optionalServiceAccountAnnotationKeys\":[\"example.com/id\"]},\"args\""), "\"example.com/id\": annotation key cannot be both required and optional"),
+            (GOOD.replace("\"args\"", "\"tokenAttributes\":{\"serviceAccountTokenAudience\":\"a\",\"requireServiceAccount\":false,\"cacheType\":\"Token\",\"requiredServiceAccountAnnotationKeys\":[\"example.com/id\"]},\"args\""), "requireServiceAccount cannot be false"),
         ];
         for (config, needle) in cases {
             let r = check(&config, "generic-credential-provider");
