@@ -4,22 +4,23 @@
 //! matcher) and prints one finding per line, a summary last, and never a
 //! secret: only paths, keys, cache settings and reasons.
 
+use crate::answer::{self, DEFAULT_CACHE_DURATION};
 use crate::cli::CheckOptions;
-use crate::credfile::{self, Credential};
-use crate::duration::Duration;
-use crate::error::{Error, Escaped};
+use crate::credfile::{self, ContentError};
+use crate::error::Escaped;
 use crate::kubelet_config::{self, Provider};
+use crate::layout::{self, SUFFIX, WILDCARD_PREFIX};
 use crate::lookup::{self, Rule};
 use crate::matcher;
 use crate::reference::{self, Domain};
 use crate::request::ApiVersion;
-use crate::response::{self, Answer};
-use crate::sys::EntryKind as Entry;
-use crate::trust::TrustedDir;
-use std::io;
-use std::process::ExitCode;
+use crate::sys::FileType;
+use crate::trust::{self, TrustError, TrustedDir};
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 
-const SUFFIX: &str = ".json";
 /// Docker Hub host names the kubelet never sends (it normalizes to docker.io).
 const HUB_ALIASES: [&str; 2] = ["index.docker.io", "registry-1.docker.io"];
 
@@ -55,22 +56,22 @@ impl Audit {
 }
 
 /// Runs the audit and prints it; exit code 1 if anything is unusable.
-pub fn run(options: &CheckOptions) -> ExitCode {
+/// `program` is how this binary was started (`argv[0]`).
+pub(crate) fn run(options: &CheckOptions, program: &[u8]) -> u8 {
     // The kubelet runs `<bin-dir>/<name>`: the name to compare is the last
     // component of how this binary was started.
-    let binary_name = std::env::args_os()
-        .next()
-        .map(|a| {
-            a.to_string_lossy()
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .to_owned()
-        })
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| crate::PROGRAM.to_owned());
+    let binary_name = crate::lossy(program.rsplit(|&b| b == b'/').next().unwrap_or_default());
+    let binary_name = if binary_name.is_empty() {
+        crate::PROGRAM.to_string()
+    } else {
+        binary_name
+    };
     let audit = audit(options, &binary_name);
-    let mut text: String = audit.lines.iter().map(|l| format!("{l}\n")).collect();
+    let mut text = String::new();
+    for line in &audit.lines {
+        text.push_str(line);
+        text.push('\n');
+    }
     text.push_str(&format!(
         "summary: {} credential file(s), {} usable; {} problem(s): {}\n",
         audit.files,
@@ -83,18 +84,15 @@ pub fn run(options: &CheckOptions) -> ExitCode {
         }
     ));
     crate::print_stdout(&text);
-    if audit.failures == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    u8::from(audit.failures != 0)
 }
 
 fn audit(options: &CheckOptions, binary_name: &str) -> Audit {
     let mut audit = Audit::default();
-    let root = match TrustedDir::open_root(&options.credroot) {
+    let credroot = options.root();
+    let root = match TrustedDir::open_root(&credroot) {
         Ok(root) => {
-            audit.ok(format!("credential root {}", Escaped(&options.credroot)));
+            audit.ok(format!("credential root {}", Escaped(credroot.as_str())));
             Some(root)
         }
         Err(e) => {
@@ -115,10 +113,8 @@ fn audit(options: &CheckOptions, binary_name: &str) -> Audit {
 }
 
 /// An error line; a permission error says so instead of guessing.
-fn explain(e: &Error) -> String {
-    let denied =
-        matches!(e, Error::Io { source, .. } if source.kind() == io::ErrorKind::PermissionDenied);
-    if denied {
+fn explain(e: &TrustError) -> String {
+    if e.is_permission_denied() {
         format!("{e} (run check as root to read credential files)")
     } else {
         e.to_string()
@@ -127,14 +123,14 @@ fn explain(e: &Error) -> String {
 
 /// Why a file stem can never be looked up, if it cannot.
 fn stem_problem(stem: &str) -> Option<String> {
-    let host_part = stem.strip_prefix("*.").unwrap_or(stem);
+    let host_part = stem.strip_prefix(WILDCARD_PREFIX).unwrap_or(stem);
     let Some(domain) = Domain::parse(host_part) else {
         return Some(format!(
             "\"{}\" is no valid registry host[:port]",
             Escaped(stem)
         ));
     };
-    if stem.starts_with("*.") && domain.host().starts_with('[') {
+    if stem.starts_with(WILDCARD_PREFIX) && domain.host().starts_with('[') {
         return Some(format!(
             "\"{}\": an IPv6 address has no DNS labels to wildcard",
             Escaped(stem)
@@ -156,7 +152,14 @@ fn stem_problem(stem: &str) -> Option<String> {
     None
 }
 
-fn sorted_names(dir: &TrustedDir, audit: &mut Audit) -> Vec<(String, Entry)> {
+/// A directory entry whose name is UTF-8.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    name: String,
+    file_type: FileType,
+}
+
+fn sorted_names(dir: &TrustedDir, audit: &mut Audit) -> Vec<Entry> {
     let entries = match dir.list() {
         Ok(entries) => entries,
         Err(e) => {
@@ -165,13 +168,15 @@ fn sorted_names(dir: &TrustedDir, audit: &mut Audit) -> Vec<(String, Entry)> {
         }
     };
     let mut names = Vec::new();
-    for (raw, kind) in entries {
-        match String::from_utf8(raw) {
-            Ok(name) => names.push((name, kind)),
+    for entry in entries {
+        match String::from_utf8(entry.name) {
+            Ok(name) => names.push(Entry {
+                name,
+                file_type: entry.file_type,
+            }),
             Err(raw) => audit.fail(format!(
-                "{}/{}: the name is not UTF-8",
-                Escaped(dir.path()),
-                Escaped(&String::from_utf8_lossy(raw.as_bytes()))
+                "{}: the name is not UTF-8",
+                Escaped(&dir.child_path(&crate::lossy(raw.as_bytes())))
             )),
         }
     }
@@ -180,19 +185,19 @@ fn sorted_names(dir: &TrustedDir, audit: &mut Audit) -> Vec<(String, Entry)> {
 }
 
 fn audit_root(root: &TrustedDir, audit: &mut Audit) {
-    for (name, kind) in sorted_names(root, audit) {
-        let path = format!("{}/{}", root.path().trim_end_matches('/'), name);
-        let is_dir = kind == Entry::Directory;
+    for Entry { name, file_type } in sorted_names(root, audit) {
+        let path = root.child_path(&name);
+        let is_dir = file_type == FileType::Directory;
         // A link named like a registry would be taken for its directory.
-        let looks_like_registry = kind == Entry::Symlink && stem_problem(&name).is_none();
-        if let Some(stem) = name.strip_suffix(SUFFIX).filter(|_| !is_dir) {
+        let looks_like_registry = file_type == FileType::Symlink && stem_problem(&name).is_none();
+        if let Some(stem) = layout::stem(&name).filter(|_| !is_dir) {
             audit.files += 1;
             if let Some(problem) = stem_problem(stem) {
                 audit.fail(format!("{}: {problem}", Escaped(&path)));
                 continue;
             }
             audit_file(root, &name, stem.to_owned(), String::new(), audit);
-        } else if is_dir && name.starts_with("*.") {
+        } else if is_dir && name.starts_with(WILDCARD_PREFIX) {
             audit.fail(format!(
                 "{}: a wildcard directory is never read; repository files live under the exact registry name",
                 Escaped(&path)
@@ -217,9 +222,9 @@ fn audit_root(root: &TrustedDir, audit: &mut Audit) {
 }
 
 fn audit_repository_dir(dir: &TrustedDir, domain: &str, prefix: &str, audit: &mut Audit) {
-    for (name, kind) in sorted_names(dir, audit) {
-        let path = format!("{}/{}", dir.path(), name);
-        let is_dir = kind == Entry::Directory;
+    for Entry { name, file_type } in sorted_names(dir, audit) {
+        let path = dir.child_path(&name);
+        let is_dir = file_type == FileType::Directory;
         let join = |c: &str| {
             if prefix.is_empty() {
                 c.to_owned()
@@ -227,7 +232,7 @@ fn audit_repository_dir(dir: &TrustedDir, domain: &str, prefix: &str, audit: &mu
                 format!("{prefix}/{c}")
             }
         };
-        if let Some(component) = name.strip_suffix(SUFFIX).filter(|_| !is_dir) {
+        if let Some(component) = layout::stem(&name).filter(|_| !is_dir) {
             audit.files += 1;
             if !is_path_component(component) {
                 audit.fail(format!(
@@ -250,7 +255,7 @@ fn audit_repository_dir(dir: &TrustedDir, domain: &str, prefix: &str, audit: &mu
                 Escaped(&path),
                 Escaped(&name)
             ));
-        } else if kind == Entry::Symlink && is_path_component(&name) {
+        } else if file_type == FileType::Symlink && is_path_component(&name) {
             match dir.open_subdir(&name) {
                 Err(e) => audit.fail(explain(&e)),
                 Ok(_) => audit.note(format!("{}: ignored", Escaped(&path))),
@@ -262,7 +267,7 @@ fn audit_repository_dir(dir: &TrustedDir, domain: &str, prefix: &str, audit: &mu
 }
 
 fn is_path_component(s: &str) -> bool {
-    reference::parse(&format!("x/{s}")).is_ok_and(|r| r.path().as_str() == s)
+    reference::RepoPath::is_component(s)
 }
 
 fn audit_file(dir: &TrustedDir, name: &str, host_glob: String, prefix: String, audit: &mut Audit) {
@@ -281,7 +286,7 @@ fn audit_file(dir: &TrustedDir, name: &str, host_glob: String, prefix: String, a
             audit.ok(format!(
                 "{}: {what}, cacheDuration {}",
                 Escaped(&file.path),
-                credential.duration.unwrap_or(Duration::FIVE_MINUTES)
+                credential.duration.unwrap_or(DEFAULT_CACHE_DURATION)
             ));
             audit.usable.push(Usable {
                 path: file.path,
@@ -290,7 +295,7 @@ fn audit_file(dir: &TrustedDir, name: &str, host_glob: String, prefix: String, a
             });
         }
         Err(problem) => audit.fail(
-            Error::Content {
+            ContentError {
                 path: file.path,
                 problem,
             }
@@ -316,13 +321,14 @@ fn explain_image(root: &TrustedDir, image: &str, audit: &mut Audit) {
         domain.as_str(),
         parsed.path().as_str()
     ));
-    let lookup = match lookup::find(root, &parsed) {
+    let lookup = match lookup::find(root, &parsed, true) {
         Ok(lookup) => lookup,
         Err(e) => return audit.fail(format!("{head}: {}", explain(&e))),
     };
     let tried = lookup
         .tried
         .iter()
+        .flatten()
         .map(|t| Escaped(t).to_string())
         .collect::<Vec<_>>()
         .join(", ");
@@ -331,62 +337,35 @@ fn explain_image(root: &TrustedDir, image: &str, audit: &mut Audit) {
             "{head}: no credential file answers it (tried {tried}); the plugin answers no credentials, cacheDuration 0s"
         ));
     };
-    let credential: Credential = match credfile::decode(found.file.contents.as_bytes()) {
-        Ok(c) => c,
-        Err(problem) => {
-            return audit.fail(format!(
-                "{head}: {}",
-                Error::Content {
-                    path: found.file.path,
-                    problem
-                }
-            ));
-        }
+    let answer = match answer::answer_for(&found, domain, &parsed) {
+        Ok(answer) => answer,
+        Err(e) => return audit.fail(format!("{head}: {e}")),
     };
-    let (key, cache_key_type) = found.answer_key(domain, &parsed);
-    let cache_duration = credential.duration.unwrap_or(Duration::FIVE_MINUTES);
-    let answer = Answer {
-        api_version: ApiVersion::V1,
-        cache_key_type,
-        cache_duration,
-        auth: Some((&key, &credential)),
-    };
-    let verdict = kubelet_verdict(&answer, &name);
+    let verdict = answer::write(ApiVersion::V1, Some(&answer), &name).err();
     let line = format!(
-        "{head}: answered by {} ({}): key \"{}\", cacheKeyType {}, cacheDuration {cache_duration}; {}",
+        "{head}: answered by {} ({}): key \"{}\", cacheKeyType {}, cacheDuration {}; {}",
         Escaped(&found.file.path),
         match found.rule {
             Rule::Repository(p) => format!("repository file for {}/{p}", domain.as_str()),
             Rule::Host => "registry file".to_owned(),
             Rule::Wildcard => "wildcard file".to_owned(),
         },
-        Escaped(&key),
-        cache_key_type.as_str(),
-        verdict.unwrap_or("the kubelet would accept the answer and use it for this image")
+        Escaped(&answer.key),
+        answer.cache_key_type.as_str(),
+        answer.cache_duration,
+        match &verdict {
+            None => "the kubelet would accept the answer and use it for this image",
+            Some(answer::AnswerError::Mismatch { .. }) => {
+                "the kubelet would not use the answer for this image (its key does not match)"
+            }
+            Some(answer::AnswerError::TooLarge) => "the answer could not be written",
+        }
     );
     if verdict.is_some() {
         audit.fail(line)
     } else {
         audit.ok(line)
     }
-}
-
-/// Writes the answer the plugin would give and runs the plugin's own
-/// self-check on it; `None` if the kubelet would accept it and use it for the
-/// image. (The writer's output is always one the kubelet's strict decoder
-/// accepts: the `response` and `credential_file` fuzz targets decode every
-/// answer they write with `response::kubelet_decode`.)
-fn kubelet_verdict(answer: &Answer<'_>, image_name: &str) -> Option<&'static str> {
-    let (key, _) = answer.auth?;
-    if response::write(answer).is_none() {
-        return Some("the answer could not be written");
-    }
-    if !matcher::answer_matches(key, image_name) {
-        return Some(
-            "the kubelet would not use the answer for this image (its key does not match)",
-        );
-    }
-    None
 }
 
 fn audit_config(path: &str, options: &CheckOptions, binary_name: &str, audit: &mut Audit) {
@@ -413,13 +392,14 @@ fn audit_config(path: &str, options: &CheckOptions, binary_name: &str, audit: &m
             Escaped(binary_name)
         ));
     }
+    let credroot = options.root();
     for provider in &ours {
         if let Some(root) = credroot_arg(&provider.args) {
-            if root.trim_end_matches('/') != options.credroot.trim_end_matches('/') {
+            if root.trim_end_matches('/') != credroot.as_str().trim_end_matches('/') {
                 audit.note(format!(
                     "{head}: provider passes --credroot \"{}\" but this check read \"{}\"",
                     Escaped(root),
-                    Escaped(&options.credroot)
+                    Escaped(credroot.as_str())
                 ));
             }
         }
@@ -459,25 +439,15 @@ fn audit_config(path: &str, options: &CheckOptions, binary_name: &str, audit: &m
 
 /// Reads the kubelet config (not a secret: no trust rules, but bounded).
 fn read_config(path: &str) -> Result<String, String> {
-    let c = std::ffi::CString::new(path).map_err(|_| "the path holds a NUL byte".to_owned())?;
-    let fd = crate::sys::open_file(&c).map_err(|e| format!("cannot open: {e}"))?;
-    let mut buf = vec![0u8; kubelet_config::MAX_CONFIG_BYTES + 1];
-    let mut filled = 0;
-    while let Some(free) = buf.get_mut(filled..).filter(|f| !f.is_empty()) {
-        match crate::sys::read(std::os::fd::AsFd::as_fd(&fd), free) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) => return Err(format!("cannot read: {e}")),
-        }
-    }
-    if filled > kubelet_config::MAX_CONFIG_BYTES {
-        return Err(format!(
-            "larger than {} bytes",
-            kubelet_config::MAX_CONFIG_BYTES
-        ));
-    }
-    buf.truncate(filled);
-    String::from_utf8(buf).map_err(|_| "not UTF-8".to_owned())
+    let bytes =
+        trust::read_bounded(path, kubelet_config::MAX_CONFIG_BYTES).map_err(|e| match e {
+            trust::BoundedReadError::Open(e) => format!("cannot open: {e}"),
+            trust::BoundedReadError::Read(e) => format!("cannot read: {e}"),
+            trust::BoundedReadError::TooLarge => {
+                format!("larger than {} bytes", kubelet_config::MAX_CONFIG_BYTES)
+            }
+        })?;
+    String::from_utf8(bytes).map_err(|_| "not UTF-8".to_string())
 }
 
 fn credroot_arg(args: &[String]) -> Option<&str> {

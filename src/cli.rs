@@ -2,15 +2,17 @@
 //! `CredentialProviderConfig`; the environment is never read for
 //! configuration (the kubelet hands the plugin its whole environment).
 
-use crate::error::{Error, Escaped};
+use crate::PROGRAM;
+use crate::error::{Error, Escaped, truncated};
 use crate::syslog::{self, Facility};
-use std::ffi::OsString;
-
-/// The default credential root.
-pub const DEFAULT_CREDROOT: &str = "/etc/kubernetes/registries";
+use crate::trust::CredRoot;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
 
 /// The help text (`--help`).
-pub const HELP: &str = "\
+pub(crate) const HELP: &str = "\
 generic-credential-provider: a kubelet image credential provider that answers from
 per-registry JSON files, each checked for owner, mode and type before it is read.
 
@@ -42,130 +44,253 @@ no symbolic link is followed. Exit codes: 0 answered, 1 refused or failed, 2 usa
 
 /// Plugin-mode options.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PluginOptions {
+pub(crate) struct PluginOptions {
     /// `--credroot`.
-    pub credroot: String,
+    pub(crate) credroot: CredRoot,
     /// `--log-socket`.
-    pub log_socket: String,
+    pub(crate) log_socket: String,
     /// `--log-facility`.
-    pub log_facility: Facility,
+    pub(crate) log_facility: Facility,
 }
 
 /// `check` options.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckOptions {
-    /// `--credroot`.
-    pub credroot: String,
+pub(crate) struct CheckOptions {
+    /// `--credroot`, if given.
+    pub(crate) credroot: Option<CredRoot>,
     /// `--kubelet-config`.
-    pub kubelet_config: Option<String>,
+    pub(crate) kubelet_config: Option<String>,
     /// Images to explain.
-    pub images: Vec<String>,
+    pub(crate) images: Vec<String>,
+}
+
+impl CheckOptions {
+    /// The root to audit: the one given, else the default.
+    pub(crate) fn root(&self) -> CredRoot {
+        self.credroot.clone().unwrap_or_else(default_root)
+    }
 }
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
+pub(crate) enum Command {
     /// Answer one request.
     Plugin(PluginOptions),
     /// Audit.
     Check(CheckOptions),
-    /// `--help`.
+    /// `--help` or `help`.
     Help,
     /// `--version`.
     Version,
 }
 
-fn usage(msg: impl Into<String>) -> Error {
-    Error::Usage(format!("{}; see --help", msg.into()))
+fn default_root() -> CredRoot {
+    // The default is a valid root by construction; the fallback is never used.
+    CredRoot::parse(CredRoot::DEFAULT)
+        .unwrap_or_else(|| CredRoot::parse("/").unwrap_or_else(default_root))
 }
 
-/// Parses the arguments after the program name.
-pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, Error> {
-    let mut args = args
-        .into_iter()
-        .map(|a| {
-            a.into_string()
-                .map_err(|_| usage("an argument is not valid UTF-8"))
-        })
-        .collect::<Result<Vec<String>, Error>>()?
-        .into_iter();
-    let mut check = false;
-    let mut credroot = None;
-    let mut log_socket = None;
-    let mut log_facility = None;
-    let mut kubelet_config = None;
-    let mut images = Vec::new();
-    let mut first = true;
-    let mut flags_done = false;
-    while let Some(arg) = args.next() {
-        let is_first = std::mem::take(&mut first);
-        if flags_done || !arg.starts_with('-') {
-            if is_first && arg == "check" {
-                check = true;
-            } else if check {
-                images.push(arg);
-            } else {
-                return Err(usage(format!("unexpected argument \"{}\"", Escaped(&arg))));
+/// The `--version` line: version, the commit the release script built (or
+/// `unknown`), and the target.
+pub(crate) fn version_line() -> String {
+    format!(
+        "{PROGRAM} {} ({}, {})\n",
+        env!("CARGO_PKG_VERSION"),
+        option_env!("GCP_COMMIT").unwrap_or("unknown"),
+        TARGET
+    )
+}
+
+/// The target triple this binary was built for.
+const TARGET: &str = if cfg!(all(target_arch = "x86_64", target_env = "musl")) {
+    "x86_64-unknown-linux-musl"
+} else if cfg!(all(target_arch = "aarch64", target_env = "musl")) {
+    "aarch64-unknown-linux-musl"
+} else if cfg!(target_arch = "x86_64") {
+    "x86_64-unknown-linux-gnu"
+} else if cfg!(target_arch = "aarch64") {
+    "aarch64-unknown-linux-gnu"
+} else {
+    "unknown"
+};
+
+fn usage(msg: impl fmt::Display) -> Error {
+    Error::Usage(format!("{msg}; see --help"))
+}
+
+/// An argument quoted in a message: escaped and cut short.
+fn quoted(arg: &str) -> Escaped<'_> {
+    Escaped(arg)
+}
+
+/// One item of a command line.
+enum Item<'a> {
+    /// `--name` or `--name=value`.
+    Flag {
+        name: &'a str,
+        inline: Option<&'a str>,
+    },
+    /// Anything else, or anything after `--`.
+    Positional(&'a str),
+    /// `-h` / `--help`.
+    Help,
+    /// `-V` / `--version`.
+    Version,
+}
+
+/// Walks one command's arguments; each command matches the flags it takes.
+struct Parser<'a> {
+    args: core::slice::Iter<'a, &'a str>,
+    flags_done: bool,
+}
+
+impl<'a> Parser<'a> {
+    fn new(args: &'a [&'a str]) -> Self {
+        Self {
+            args: args.iter(),
+            flags_done: false,
+        }
+    }
+
+    fn next(&mut self) -> Option<Item<'a>> {
+        loop {
+            let arg: &'a str = self.args.next()?;
+            if self.flags_done || !arg.starts_with('-') {
+                return Some(Item::Positional(arg));
             }
-            continue;
+            return Some(match arg {
+                "--" => {
+                    self.flags_done = true;
+                    continue;
+                }
+                "-h" | "--help" => Item::Help,
+                "-V" | "--version" => Item::Version,
+                _ => match arg.split_once('=') {
+                    Some((name, value)) => Item::Flag {
+                        name,
+                        inline: Some(value),
+                    },
+                    None => Item::Flag {
+                        name: arg,
+                        inline: None,
+                    },
+                },
+            });
         }
-        if arg == "--" {
-            flags_done = true;
-            continue;
-        }
-        match arg.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "-V" | "--version" => return Ok(Command::Version),
-            _ => {}
-        }
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) => (n.to_owned(), Some(v.to_owned())),
-            None => (arg.clone(), None),
-        };
-        let slot = match name.as_str() {
-            "--credroot" => &mut credroot,
-            "--log-socket" if !check => &mut log_socket,
-            "--log-facility" if !check => &mut log_facility,
-            "--kubelet-config" if check => &mut kubelet_config,
-            _ => return Err(usage(format!("unknown option \"{}\"", Escaped(&name)))),
-        };
-        let Some(value) = inline.or_else(|| args.next()) else {
-            return Err(usage(format!("{name} needs a value")));
+    }
+
+    /// The value of flag `name`: inline, else the next argument; never empty.
+    fn value(&mut self, name: &str, inline: Option<&'a str>) -> Result<&'a str, Error> {
+        let Some(value) = inline.or_else(|| self.args.next().copied()) else {
+            return Err(usage(format_args!("{name} needs a value")));
         };
         if value.is_empty() {
-            return Err(usage(format!("{name} needs a non-empty value")));
+            return Err(usage(format_args!("{name} needs a non-empty value")));
         }
-        if slot.replace(value).is_some() {
-            return Err(usage(format!("{name} is given more than once")));
+        Ok(value)
+    }
+}
+
+/// Stores a flag's value, refusing a second one.
+fn set<T>(slot: &mut Option<T>, name: &str, value: T) -> Result<(), Error> {
+    if slot.replace(value).is_some() {
+        return Err(usage(format_args!("{name} is given more than once")));
+    }
+    Ok(())
+}
+
+fn unknown(name: &str) -> Error {
+    usage(format_args!(
+        "unknown option \"{}\"",
+        quoted(&truncated(name))
+    ))
+}
+
+fn credroot(value: &str) -> Result<CredRoot, Error> {
+    CredRoot::parse(value).ok_or_else(|| {
+        usage(format_args!(
+            "--credroot \"{}\" must be an absolute path without . or .. components",
+            quoted(&truncated(value))
+        ))
+    })
+}
+
+/// Parses the arguments after the program name (as bytes, as the C runtime
+/// passes them): the subcommand first, then that command's flags.
+pub(crate) fn parse<'a>(args: impl Iterator<Item = &'a [u8]>) -> Result<Command, Error> {
+    let args = args
+        .map(|a| core::str::from_utf8(a).map_err(|_| usage("an argument is not valid UTF-8")))
+        .collect::<Result<Vec<&str>, Error>>()?;
+    match args.split_first() {
+        Some((&"check", rest)) => parse_check(rest),
+        Some((&"help", _)) => Ok(Command::Help),
+        _ => parse_plugin(&args),
+    }
+}
+
+fn parse_plugin(args: &[&str]) -> Result<Command, Error> {
+    let mut p = Parser::new(args);
+    let (mut root, mut log_socket, mut log_facility) = (None, None, None);
+    while let Some(item) = p.next() {
+        match item {
+            Item::Help => return Ok(Command::Help),
+            Item::Version => return Ok(Command::Version),
+            Item::Positional(arg) => {
+                return Err(usage(format_args!(
+                    "unexpected argument \"{}\"",
+                    quoted(&truncated(arg))
+                )));
+            }
+            Item::Flag { name, inline } => match name {
+                "--credroot" => set(&mut root, name, credroot(p.value(name, inline)?)?)?,
+                "--log-socket" => set(&mut log_socket, name, p.value(name, inline)?)?,
+                "--log-facility" => {
+                    let value = p.value(name, inline)?;
+                    let facility = Facility::from_name(value).ok_or_else(|| {
+                        usage(format_args!(
+                            "unknown --log-facility \"{}\" (use authpriv, auth, user, daemon or local0..local7)",
+                            quoted(&truncated(value))
+                        ))
+                    })?;
+                    set(&mut log_facility, name, facility)?;
+                }
+                _ => return Err(unknown(name)),
+            },
         }
     }
-    let credroot = credroot.unwrap_or_else(|| DEFAULT_CREDROOT.to_owned());
-    if !credroot.starts_with('/') {
-        return Err(usage(format!(
-            "--credroot \"{}\" must be an absolute path",
-            Escaped(&credroot)
-        )));
-    }
-    if check {
-        return Ok(Command::Check(CheckOptions {
-            credroot,
-            kubelet_config,
-            images,
-        }));
-    }
-    let log_facility = match log_facility {
-        None => Facility::AUTHPRIV,
-        Some(name) => Facility::from_name(&name).ok_or_else(|| {
-            usage(format!(
-                "unknown --log-facility \"{}\" (use authpriv, auth, user, daemon or local0..local7)",
-                Escaped(&name)
-            ))
-        })?,
-    };
     Ok(Command::Plugin(PluginOptions {
-        credroot,
-        log_socket: log_socket.unwrap_or_else(|| syslog::DEFAULT_SOCKET.to_owned()),
-        log_facility,
+        credroot: root.unwrap_or_else(default_root),
+        log_socket: log_socket.unwrap_or(syslog::DEFAULT_SOCKET).to_string(),
+        log_facility: log_facility.unwrap_or(Facility::AUTHPRIV),
+    }))
+}
+
+fn parse_check(args: &[&str]) -> Result<Command, Error> {
+    let mut p = Parser::new(args);
+    let (mut root, mut kubelet_config) = (None, None);
+    let mut images = Vec::new();
+    while let Some(item) = p.next() {
+        match item {
+            Item::Help => return Ok(Command::Help),
+            Item::Version => return Ok(Command::Version),
+            Item::Positional(image) => images.push(image.to_string()),
+            Item::Flag { name, inline } => match name {
+                "--credroot" => set(&mut root, name, credroot(p.value(name, inline)?)?)?,
+                "--kubelet-config" => {
+                    set(
+                        &mut kubelet_config,
+                        name,
+                        p.value(name, inline)?.to_string(),
+                    )?;
+                }
+                _ => return Err(unknown(name)),
+            },
+        }
+    }
+    Ok(Command::Check(CheckOptions {
+        credroot: root,
+        kubelet_config,
+        images,
     }))
 }
 
@@ -174,7 +299,7 @@ mod tests {
     use super::*;
 
     fn parse_strs(args: &[&str]) -> Result<Command, Error> {
-        parse(args.iter().map(OsString::from))
+        parse(args.iter().map(|a| a.as_bytes()))
     }
 
     #[test]
@@ -182,7 +307,7 @@ mod tests {
         let Command::Plugin(p) = parse_strs(&[]).unwrap() else {
             panic!()
         };
-        assert_eq!(p.credroot, DEFAULT_CREDROOT);
+        assert_eq!(p.credroot.as_str(), CredRoot::DEFAULT);
         assert_eq!(p.log_socket, "/dev/log");
         assert_eq!(p.log_facility, Facility::AUTHPRIV);
         let Command::Plugin(p) = parse_strs(&[
@@ -196,6 +321,7 @@ mod tests {
             panic!()
         };
         assert_eq!((p.credroot.as_str(), p.log_socket.as_str()), ("/x", "/s"));
+        assert_eq!(p.log_facility, Facility::from_name("local3").unwrap());
         let Command::Check(c) =
             parse_strs(&["check", "--credroot", "/r", "a/b", "--", "-weird"]).unwrap()
         else {
@@ -204,6 +330,8 @@ mod tests {
         assert_eq!(c.images, ["a/b", "-weird"]);
         assert_eq!(parse_strs(&["--help"]).unwrap(), Command::Help);
         assert_eq!(parse_strs(&["--version"]).unwrap(), Command::Version);
+        assert_eq!(parse_strs(&["help"]).unwrap(), Command::Help);
+        assert_eq!(c.credroot.unwrap().as_str(), "/r");
     }
 
     #[test]
@@ -218,6 +346,9 @@ mod tests {
             &["check", "--log-socket", "/x"],
             &["--kubelet-config", "/x"],
             &["--credroot="],
+            &["--credroot", "/etc/../tmp"],
+            &["check", "--credroot", "/a/./b"],
+            &["check", "--bogus"],
         ] {
             let e = parse_strs(args).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{args:?}");

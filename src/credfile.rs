@@ -2,27 +2,149 @@
 //! `username` and `password` (either may be empty) and an optional
 //! `duration`. An operator's typo (`"pasword"`), a key given twice or a value
 //! of another type is refused, naming the file and the key and never a value.
+//! An unknown key is quoted only when it is a near miss of a known one: a
+//! key can be content (a `{"robot$pull": "s3cr3t"}` map, a pasted token).
 //!
 //! miniserde's derive ignores unknown keys and lets the last duplicate win, so
 //! the map is walked by hand. Values are first taken as "any JSON value" so
 //! that a wrong type is reported as such rather than as broken JSON.
 
-use crate::duration::Duration;
-use crate::error::{ContentProblem, truncated};
+use crate::duration::{Duration, DurationError};
+use crate::error::Escaped;
 use crate::secret::Secret;
+use alloc::borrow::ToOwned;
+use alloc::boxed::Box;
+use alloc::string::{String, ToString};
+use core::fmt;
 use miniserde::de::{Deserialize, Map, Seq, Visitor};
 use miniserde::{Result, make_place};
+
+/// What is wrong with the contents of a credential file. Only known keys are
+/// named; values, and unknown keys that are not near misses, never are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DecodeError {
+    /// No bytes at all: most often a file caught between truncation and write.
+    Empty,
+    /// Not valid UTF-8.
+    NotUtf8,
+    /// Not valid JSON.
+    NotJson,
+    /// Valid JSON, but not one object.
+    NotObject,
+    /// A key that is none of the three but within two edits of one.
+    NearMiss {
+        /// The key found (short: it is within two edits of a known key).
+        found: String,
+        /// The key it resembles.
+        meant: &'static str,
+    },
+    /// Any other unknown key: its position and length only.
+    UnknownKey {
+        /// Its 1-based position among the object's keys.
+        position: usize,
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// A key given twice.
+    DuplicateKey(&'static str),
+    /// A key whose value is not a string.
+    NotAString(&'static str),
+    /// A required key that is absent.
+    MissingKey(&'static str),
+    /// A `duration` that is not a valid, non-negative Go duration.
+    BadDuration(DurationError),
+}
+
+/// A credential file whose contents are unusable, with its path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ContentError {
+    /// The path.
+    pub(crate) path: String,
+    /// Why.
+    pub(crate) problem: DecodeError,
+}
+
+impl fmt::Display for ContentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = Escaped(&self.path);
+        match &self.problem {
+            DecodeError::Empty => write!(
+                f,
+                "{p} is empty; write credentials to a temporary file and rename it over the name (or use put), so a reader never sees it half-written"
+            ),
+            DecodeError::NotUtf8 => write!(f, "{p} is not valid UTF-8"),
+            DecodeError::NotJson => write!(f, "{p} is not valid JSON"),
+            DecodeError::NotObject => write!(f, "{p} must hold one JSON object"),
+            DecodeError::NearMiss { found, meant } => write!(
+                f,
+                "{p} has an unknown key \"{}\" (did you mean \"{meant}\"?); the keys are username, password and duration",
+                Escaped(found)
+            ),
+            DecodeError::UnknownKey { position, len } => write!(
+                f,
+                "{p} has an unknown key (key {position}, {len} bytes, not shown: it may be content); the keys are username, password and duration"
+            ),
+            DecodeError::DuplicateKey(key) => write!(f, "{p} has the key \"{key}\" more than once"),
+            DecodeError::NotAString(key) => {
+                write!(f, "{p}: the value of \"{key}\" must be a string")
+            }
+            DecodeError::MissingKey(key) => write!(f, "{p} has no key \"{key}\""),
+            DecodeError::BadDuration(reason) => {
+                write!(f, "{p}: the value of \"duration\" {reason}")
+            }
+        }
+    }
+}
+
+/// How many single-character edits make an unknown key a near miss.
+const NEAR_MISS_EDITS: usize = 2;
+
+/// The known key `key` is a near miss of, if any: within
+/// [`NEAR_MISS_EDITS`] insertions, deletions or substitutions (Levenshtein,
+/// bounded, so a long key costs nothing).
+fn near_miss(key: &str) -> Option<&'static str> {
+    [USERNAME, PASSWORD, DURATION]
+        .into_iter()
+        .find(|known| within_edits(key.as_bytes(), known.as_bytes(), NEAR_MISS_EDITS))
+}
+
+fn within_edits(a: &[u8], b: &[u8], max: usize) -> bool {
+    if a.len().abs_diff(b.len()) > max {
+        return false;
+    }
+    // One row of the edit-distance table; keys compared here are short (the
+    // length check above bounds `a` by the known key's length plus two).
+    let mut row: alloc::vec::Vec<usize> = (0..=b.len()).collect();
+    for (i, &ca) in a.iter().enumerate() {
+        let mut diagonal = i;
+        let Some(first) = row.first_mut() else {
+            return false;
+        };
+        *first = i + 1;
+        for j in 0..b.len() {
+            let above = row.get(j + 1).copied().unwrap_or(usize::MAX);
+            let left = row.get(j).copied().unwrap_or(usize::MAX);
+            let cost = usize::from(b.get(j) != Some(&ca));
+            let value = (diagonal + cost).min(above + 1).min(left + 1);
+            diagonal = above;
+            if let Some(cell) = row.get_mut(j + 1) {
+                *cell = value;
+            }
+        }
+    }
+    row.last().is_some_and(|&d| d <= max)
+}
 
 /// A decoded credential. The username and password are secrets: they are
 /// wiped when this is dropped and have no `Debug` or `Display` of their own.
 #[derive(Debug)]
-pub struct Credential {
+pub(crate) struct Credential {
     /// `username`, possibly empty.
-    pub username: Secret,
+    pub(crate) username: Secret,
     /// `password`, possibly empty.
-    pub password: Secret,
+    pub(crate) password: Secret,
     /// `duration`, if the file sets one.
-    pub duration: Option<Duration>,
+    pub(crate) duration: Option<Duration>,
 }
 
 const USERNAME: &str = "username";
@@ -37,11 +159,14 @@ enum Value {
 }
 
 /// The top-level object: the three known keys, and the first problem seen.
+#[derive(Default)]
 struct Fields {
     username: Option<Value>,
     password: Option<Value>,
     duration: Option<Value>,
-    problem: Option<ContentProblem>,
+    problem: Option<DecodeError>,
+    /// Keys seen so far, for the position of an unknown one.
+    keys: usize,
 }
 
 // miniserde's "place" pattern; its derive expands to the same code.
@@ -119,10 +244,8 @@ impl Place<Fields> {
     /// Any top-level value but an object: valid JSON, wrong shape.
     fn not_object(&mut self) -> Result<()> {
         self.out = Some(Fields {
-            username: None,
-            password: None,
-            duration: None,
-            problem: Some(ContentProblem::NotObject),
+            problem: Some(DecodeError::NotObject),
+            ..<Fields as Default>::default()
         });
         Ok(())
     }
@@ -153,12 +276,7 @@ impl Visitor for Place<Fields> {
     }
     fn map(&mut self) -> Result<Box<dyn Map + '_>> {
         Ok(Box::new(FieldsBuilder {
-            fields: Fields {
-                username: None,
-                password: None,
-                duration: None,
-                problem: None,
-            },
+            fields: <Fields as Default>::default(),
             out: &mut self.out,
         }))
     }
@@ -172,64 +290,67 @@ struct FieldsBuilder<'a> {
 impl Map for FieldsBuilder<'_> {
     fn key(&mut self, k: &str) -> Result<&mut dyn Visitor> {
         let f = &mut self.fields;
+        f.keys += 1;
         let (slot, name) = match k {
             USERNAME => (&mut f.username, USERNAME),
             PASSWORD => (&mut f.password, PASSWORD),
             DURATION => (&mut f.duration, DURATION),
             _ => {
-                f.problem
-                    .get_or_insert_with(|| ContentProblem::UnknownKey(truncated(k)));
+                let position = f.keys;
+                f.problem.get_or_insert_with(|| match near_miss(k) {
+                    Some(meant) => DecodeError::NearMiss {
+                        found: k.to_string(),
+                        meant,
+                    },
+                    None => DecodeError::UnknownKey {
+                        position,
+                        len: k.len(),
+                    },
+                });
                 return Ok(<dyn Visitor>::ignore());
             }
         };
         if slot.is_some() {
-            f.problem.get_or_insert(ContentProblem::DuplicateKey(name));
+            f.problem.get_or_insert(DecodeError::DuplicateKey(name));
             return Ok(<dyn Visitor>::ignore());
         }
         Ok(Deserialize::begin(slot))
     }
 
     fn finish(&mut self) -> Result<()> {
-        let fields = std::mem::replace(
-            &mut self.fields,
-            Fields {
-                username: None,
-                password: None,
-                duration: None,
-                problem: None,
-            },
-        );
+        let fields = core::mem::take(&mut self.fields);
         *self.out = Some(fields);
         Ok(())
     }
 }
 
-fn required(
-    value: Option<Value>,
-    key: &'static str,
-) -> std::result::Result<Secret, ContentProblem> {
+fn required(value: Option<Value>, key: &'static str) -> core::result::Result<Secret, DecodeError> {
     match value {
         Some(Value::String(s)) => Ok(s),
-        Some(Value::Other) => Err(ContentProblem::NotAString(key)),
-        None => Err(ContentProblem::MissingKey(key)),
+        Some(Value::Other) => Err(DecodeError::NotAString(key)),
+        None => Err(DecodeError::MissingKey(key)),
     }
 }
 
 /// Decodes a credential file's bytes strictly.
-pub fn decode(bytes: &[u8]) -> std::result::Result<Credential, ContentProblem> {
-    let text = std::str::from_utf8(bytes).map_err(|_| ContentProblem::NotUtf8)?;
+pub(crate) fn decode(bytes: &[u8]) -> core::result::Result<Credential, DecodeError> {
+    if bytes.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    let text = core::str::from_utf8(bytes).map_err(|_| DecodeError::NotUtf8)?;
     // Only a syntax error fails the parse: every value is accepted as "any
     // JSON", and a top-level value that is not an object is recorded.
-    let fields: Fields = miniserde::json::from_str(text).map_err(|_| ContentProblem::NotJson)?;
+    let fields: Fields = miniserde::json::from_str(text).map_err(|_| DecodeError::NotJson)?;
     if let Some(problem) = fields.problem {
         return Err(problem);
     }
     let duration = match fields.duration {
         None => None,
-        Some(Value::Other) => return Err(ContentProblem::NotAString(DURATION)),
+        Some(Value::Other) => return Err(DecodeError::NotAString(DURATION)),
         Some(Value::String(s)) => {
-            let text = std::str::from_utf8(s.as_bytes()).map_err(|_| ContentProblem::NotUtf8)?;
-            Some(Duration::parse(text).map_err(ContentProblem::BadDuration)?)
+            // miniserde hands out `&str`, so the bytes are UTF-8 already.
+            let text = core::str::from_utf8(s.as_bytes()).map_err(|_| DecodeError::NotUtf8)?;
+            Some(Duration::parse(text).map_err(DecodeError::BadDuration)?)
         }
     };
     let username = required(fields.username, USERNAME)?;
@@ -244,7 +365,6 @@ pub fn decode(bytes: &[u8]) -> std::result::Result<Credential, ContentProblem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::duration::DurationError;
 
     #[test]
     fn miri_accepts_strict_files() {
@@ -254,76 +374,85 @@ mod tests {
         assert_eq!(c.password.as_bytes(), "p\\w\n\u{e9}".as_bytes());
         assert_eq!(c.duration, Some(Duration::FIVE_MINUTES));
         let c = decode(br#" {"password":"","username":""} "#).unwrap();
-        assert!(c.username.is_empty() && c.password.is_empty() && c.duration.is_none());
+        assert!(c.username.len() == 0 && c.password.len() == 0 && c.duration.is_none());
     }
 
     #[test]
     fn miri_refuses_with_the_key_named() {
-        let cases: &[(&[u8], ContentProblem)] = &[
+        let cases: &[(&[u8], DecodeError)] = &[
             (
                 br#"{"username":"u","pasword":"p"}"#,
-                ContentProblem::UnknownKey("pasword".into()),
+                DecodeError::NearMiss {
+                    found: "pasword".into(),
+                    meant: "password",
+                },
             ),
             (
                 br#"{"username":"u","password":"p","password":"q"}"#,
-                ContentProblem::DuplicateKey("password"),
+                DecodeError::DuplicateKey("password"),
             ),
             (
                 br#"{"username":5,"password":"p"}"#,
-                ContentProblem::NotAString("username"),
+                DecodeError::NotAString("username"),
             ),
             (
                 br#"{"username":"u","password":["p"]}"#,
-                ContentProblem::NotAString("password"),
+                DecodeError::NotAString("password"),
             ),
             (
                 br#"{"username":"u","password":{"a":1}}"#,
-                ContentProblem::NotAString("password"),
+                DecodeError::NotAString("password"),
             ),
             (
                 br#"{"username":"u","password":null}"#,
-                ContentProblem::NotAString("password"),
+                DecodeError::NotAString("password"),
             ),
             (
                 br#"{"username":"u","password":"p","duration":300}"#,
-                ContentProblem::NotAString("duration"),
+                DecodeError::NotAString("duration"),
             ),
-            (
-                br#"{"username":"u"}"#,
-                ContentProblem::MissingKey("password"),
-            ),
-            (
-                br#"{"password":"p"}"#,
-                ContentProblem::MissingKey("username"),
-            ),
+            (br#"{"username":"u"}"#, DecodeError::MissingKey("password")),
+            (br#"{"password":"p"}"#, DecodeError::MissingKey("username")),
             (
                 br#"{"username":"u","password":"p","duration":"1d"}"#,
-                ContentProblem::BadDuration(DurationError::UnknownUnit),
+                DecodeError::BadDuration(DurationError::UnknownUnit),
             ),
             (
                 br#"{"username":"u","password":"p","duration":""}"#,
-                ContentProblem::BadDuration(DurationError::Invalid),
+                DecodeError::BadDuration(DurationError::Invalid),
             ),
             (
                 br#"{"username":"u","password":"p","duration":"300"}"#,
-                ContentProblem::BadDuration(DurationError::MissingUnit),
+                DecodeError::BadDuration(DurationError::MissingUnit),
             ),
             (
                 br#"{"username":"u","password":"p","duration":"-5m"}"#,
-                ContentProblem::BadDuration(DurationError::Negative),
+                DecodeError::BadDuration(DurationError::Negative),
             ),
-            (
-                br#"{"username":"u","password":"p""#,
-                ContentProblem::NotJson,
-            ),
+            (br#"{"username":"u","password":"p""#, DecodeError::NotJson),
             (
                 br#"{"username":"u","password":"p"} x"#,
-                ContentProblem::NotJson,
+                DecodeError::NotJson,
             ),
-            (b"", ContentProblem::NotJson),
-            (br#"["u","p"]"#, ContentProblem::NotObject),
-            (br#""u""#, ContentProblem::NotObject),
-            (b"\xff", ContentProblem::NotUtf8),
+            (b"", DecodeError::Empty),
+            (b" ", DecodeError::NotJson),
+            (
+                br#"{"username":"u","robot$pull":"s3cr3t"}"#,
+                DecodeError::UnknownKey {
+                    position: 2,
+                    len: 10,
+                },
+            ),
+            (
+                br#"{"usernme":"u","password":"p"}"#,
+                DecodeError::NearMiss {
+                    found: "usernme".into(),
+                    meant: "username",
+                },
+            ),
+            (br#"["u","p"]"#, DecodeError::NotObject),
+            (br#""u""#, DecodeError::NotObject),
+            (b"\xff", DecodeError::NotUtf8),
         ];
         for (bytes, want) in cases {
             let got = decode(bytes).err();

@@ -3,7 +3,9 @@
 //! the former and its operators read the latter. Negative durations are
 //! refused: a cache lifetime below zero has no meaning.
 
-use std::fmt;
+use alloc::format;
+use alloc::string::String;
+use core::fmt;
 
 /// The largest duration Go can hold, in nanoseconds (`1<<63 - 1`).
 const MAX_NANOS: u64 = i64::MAX as u64;
@@ -52,6 +54,7 @@ impl Duration {
     }
 
     /// A duration of `nanos` nanoseconds, if it fits in a Go duration.
+    #[cfg(any(test, fuzzing))]
     pub fn from_nanos(nanos: u64) -> Option<Self> {
         (nanos <= MAX_NANOS).then_some(Self(nanos))
     }

@@ -7,6 +7,10 @@
 use crate::duration::Duration;
 use crate::error::Escaped;
 use crate::matcher;
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
 use miniserde::json::{Object, Value};
 
 /// Largest config file read, in bytes.

@@ -1,98 +1,156 @@
 //! generic-credential-provider: a kubelet image credential provider that
 //! answers from per-registry JSON files, trusting a file only after libc has
 //! proven it safe, keeping secrets out of every log and wiping them from
-//! memory. `main` wires the modules; each module owns one responsibility.
+//! memory. The library has no std runtime (`no_std` with `alloc`; unit tests
+//! use std); [`main`] wires the modules, each of which owns one responsibility.
+#![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod check;
-pub mod cli;
-pub mod credfile;
-pub mod duration;
-pub mod error;
-pub mod kubelet_config;
-pub mod lookup;
-pub mod matcher;
-pub mod reference;
-pub mod request;
-pub mod response;
-pub mod secret;
-pub mod syslog;
-pub mod trust;
+extern crate alloc;
 
+mod answer;
+mod arena;
+mod check;
+mod cli;
+mod credfile;
+mod duration;
+mod errno;
+mod error;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzz;
+mod kubelet_config;
+mod layout;
+mod lookup;
+mod matcher;
+mod reference;
+mod request;
+mod response;
+mod secret;
 mod sys;
+mod syslog;
+mod trust;
 
-pub use sys::{EntryKind, WipingAllocator, harden_process, is_dumpable};
+pub use sys::{Allocator, Argv, MallocAllocator, abort_on_panic};
 
+use alloc::format;
+use alloc::string::String;
 use cli::{Command, PluginOptions};
-use error::{Error, Escaped};
-use response::{Answer, CacheKeyType};
-use std::process::ExitCode;
+use core::ffi::c_int;
+use error::Error;
 use syslog::{Log, Severity, Syslog};
 
 /// The program name used in every message.
-pub const PROGRAM: &str = "generic-credential-provider";
+pub(crate) const PROGRAM: &str = "generic-credential-provider";
 
-/// The entry point: hardens the process first, then runs the command and
-/// maps the outcome to an exit code (0 answered, 1 refused, 2 usage).
-pub fn main() -> ExitCode {
-    for failure in sys::harden_process() {
-        print_stderr(&format!(
-            "{PROGRAM}: warning: {} failed: {}\n",
-            failure.step, failure.error
-        ));
+/// Exit code: answered (with or without credentials).
+const EXIT_ANSWERED: u8 = 0;
+/// Exit code: refused or failed.
+const EXIT_REFUSED: u8 = 1;
+
+/// The entry point, called by the binary's C `main`: first what std's
+/// runtime did that we rely on (descriptors 0-2 open, `SIGPIPE` ignored),
+/// then the hardening, then the command; returns the exit code (0 answered,
+/// 1 refused, 2 usage).
+pub fn main(argv: Argv) -> c_int {
+    // With one of 0-2 closed, the first descriptor we open would take its
+    // place: stop before opening anything. Nothing can be reported, since
+    // stderr may be the closed one.
+    if sys::standard_descriptors().is_err() {
+        return c_int::from(EXIT_REFUSED);
     }
-    match cli::parse(std::env::args_os().skip(1)) {
-        Ok(Command::Help) => {
-            print_stdout(cli::HELP);
-            ExitCode::SUCCESS
-        }
-        Ok(Command::Version) => {
-            print_stdout(&format!("{PROGRAM} {}\n", env!("CARGO_PKG_VERSION")));
-            ExitCode::SUCCESS
-        }
-        Ok(Command::Check(options)) => check::run(&options),
+    // Cannot fail for SIGPIPE; if it did, a closed stdout would end the
+    // process by the signal, which leaks nothing either.
+    let _ = sys::ignore_sigpipe();
+    let hardening = sys::harden_process();
+    let mut args = argv.iter();
+    let program = args.next().unwrap_or_default();
+    let code = match cli::parse(args) {
         Ok(Command::Plugin(options)) => {
-            let mut log = Syslog::new(options.log_socket.clone(), options.log_facility);
-            match run_plugin(&options, &mut log) {
-                Ok(()) => ExitCode::SUCCESS,
+            let mut log = Syslog::new(options.log_socket.as_bytes(), options.log_facility);
+            // Plugin mode fails closed: no credential is read by a process
+            // that could still dump core or be attached to.
+            let outcome = match hardening.first() {
+                Some(failure) => Err(Error::Hardening(*failure)),
+                None => run_plugin(&options, &mut log),
+            };
+            match outcome {
+                Ok(()) => EXIT_ANSWERED,
                 Err(e) => fail(&e),
             }
         }
+        Ok(command) => {
+            for failure in &hardening {
+                print_stderr(&format!(
+                    "{PROGRAM}: warning: {}\n",
+                    error::HardeningWarning(*failure)
+                ));
+            }
+            match command {
+                Command::Help => {
+                    print_stdout(cli::HELP);
+                    EXIT_ANSWERED
+                }
+                Command::Version => {
+                    print_stdout(&cli::version_line());
+                    EXIT_ANSWERED
+                }
+                Command::Check(options) => check::run(&options, program),
+                Command::Plugin(_) => EXIT_REFUSED,
+            }
+        }
         Err(e) => fail(&e),
-    }
+    };
+    c_int::from(code)
 }
 
-/// Writes text to stdout with one `write(2)` loop, without std's buffered
-/// `Stdout` (which keeps a buffer alive for the whole process).
+/// Writes text to stdout with one `write(2)` loop, without a buffer that
+/// would keep a copy.
 pub(crate) fn print_stdout(text: &str) {
     // Nothing useful can be done if stdout is closed; the exit code stands.
-    let _ = sys::write_fd_all(sys::STDOUT, text.as_bytes());
+    let _ = sys::write_std(sys::Std::Out, text.as_bytes());
 }
 
 /// Writes one message to stderr with `write(2)`.
 fn print_stderr(text: &str) {
     // Nothing useful can be done if stderr is closed; the exit code stands.
-    let _ = sys::write_fd_all(sys::STDERR, text.as_bytes());
+    let _ = sys::write_std(sys::Std::Err, text.as_bytes());
 }
 
-fn fail(e: &Error) -> ExitCode {
+fn fail(e: &Error) -> u8 {
     print_stderr(&format!("{PROGRAM}: {e}\n"));
-    ExitCode::from(e.exit_code())
+    e.exit_code()
 }
 
-/// What a served request did, for the log.
+/// What a served request did, for the log line.
 enum Served {
+    /// Credentials returned.
     Fulfilled,
+    /// No credential file for the registry.
     NotFound,
 }
 
 /// Plugin mode: answers one request and logs one event. Every secret it
 /// touches is owned by a `Secret` inside `serve`, so all of them are wiped
 /// before this returns.
-pub fn run_plugin(options: &PluginOptions, log: &mut dyn Log) -> Result<(), Error> {
-    let mut subject = String::from("an unreadable request");
-    match serve(options, &mut subject) {
+fn run_plugin(options: &PluginOptions, log: &mut dyn Log) -> Result<(), Error> {
+    let request = {
+        // The input buffer may hold a service-account token: it is wiped as
+        // soon as the fields we need are decoded.
+        let decoded = request::read_stdin().and_then(|input| request::decode(input.as_bytes()));
+        match decoded {
+            Ok(request) => request,
+            Err(e) => {
+                let subject = syslog::Subject::of_unread_request(&e);
+                let e = Error::from(e);
+                log.event(Severity::Err, &syslog::refused(&subject, &e));
+                return Err(e);
+            }
+        }
+    };
+    let subject = syslog::Subject::of(&request.image);
+    match serve(options, &request) {
         Ok(Served::Fulfilled) => {
             log.event(Severity::Info, &syslog::fulfilled(&subject));
             Ok(())
@@ -102,72 +160,29 @@ pub fn run_plugin(options: &PluginOptions, log: &mut dyn Log) -> Result<(), Erro
             Ok(())
         }
         Err(e) => {
-            if let Error::InvalidImage { image, .. } = &e {
-                subject = format!("image \"{}\"", Escaped(image));
-            }
-            log.event(Severity::Err, &syslog::refused(&subject, &e.to_string()));
+            log.event(Severity::Err, &syslog::refused(&subject, &e));
             Err(e)
         }
     }
 }
 
-fn serve(options: &PluginOptions, subject: &mut String) -> Result<Served, Error> {
-    let request = {
-        // The input buffer may hold a service-account token: it is wiped as
-        // soon as the three fields we need are decoded.
-        let input = request::read_stdin()?;
-        request::decode(input.as_bytes())?
-    };
+fn serve(options: &PluginOptions, request: &request::Request) -> Result<Served, Error> {
     let image = &request.image;
-    let name = image.name();
-    *subject = image
-        .domain()
-        .map_or_else(|| name.clone(), |d| d.as_str().to_owned());
     let root = trust::TrustedDir::open_root(&options.credroot)?;
-    let lookup = lookup::find(&root, image)?;
-    let (Some(found), Some(domain)) = (lookup.found, image.domain()) else {
-        let none = Answer {
-            api_version: request.api_version,
-            cache_key_type: CacheKeyType::Registry,
-            cache_duration: duration::Duration::ZERO,
-            auth: None,
-        };
-        write_answer(&none, &name)?;
-        return Ok(Served::NotFound);
+    let found = lookup::find(&root, image, false)?.found;
+    let answer = match (&found, image.domain()) {
+        (Some(found), Some(domain)) => Some(answer::answer_for(found, domain, image)?),
+        _ => None,
     };
-    let credential =
-        credfile::decode(found.file.contents.as_bytes()).map_err(|problem| Error::Content {
-            path: found.file.path.clone(),
-            problem,
-        })?;
-    let (key, cache_key_type) = found.answer_key(domain, image);
-    let answer = Answer {
-        api_version: request.api_version,
-        cache_key_type,
-        cache_duration: credential
-            .duration
-            .unwrap_or(duration::Duration::FIVE_MINUTES),
-        auth: Some((&key, &credential)),
-    };
-    write_answer(&answer, &name)?;
-    Ok(Served::Fulfilled)
+    let bytes = answer::write(request.api_version, answer.as_ref(), &image.name())?;
+    sys::write_std(sys::Std::Out, bytes.as_bytes()).map_err(Error::StdoutWrite)?;
+    Ok(match answer {
+        Some(_) => Served::Fulfilled,
+        None => Served::NotFound,
+    })
 }
 
-/// Checks the answer against the kubelet's matcher, then writes it with one
-/// `write`; the buffer is wiped when it goes out of scope right after.
-fn write_answer(answer: &Answer<'_>, image_name: &str) -> Result<(), Error> {
-    if let Some((key, _)) = answer.auth {
-        if !matcher::answer_matches(key, image_name) {
-            return Err(Error::SelfCheck {
-                key: key.to_owned(),
-                image: image_name.to_owned(),
-            });
-        }
-    }
-    let Some(bytes) = response::write(answer) else {
-        return Err(Error::Internal(
-            "the response did not fit the buffer sized for it",
-        ));
-    };
-    sys::write_fd_all(sys::STDOUT, bytes.as_bytes()).map_err(Error::StdoutWrite)
+/// A string for messages from bytes that may not be UTF-8.
+pub(crate) fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }

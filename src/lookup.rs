@@ -8,21 +8,18 @@
 //! 2. `<domain>.json`;
 //! 3. `*.<parent>.json`, where one `*` stands for exactly the first DNS label.
 //!
-//! `<domain>` is the host lowercased with its `:port` kept.
+//! `<domain>` is the host lowercased with its `:port` kept. Lookup says what
+//! it found; what the answer is keyed by is `answer`'s decision.
 
-use crate::error::Error;
-use crate::reference::{Domain, Reference, RepoPath};
-use crate::response::CacheKeyType;
-use crate::trust::{TrustedDir, TrustedFile};
-
-/// Longest file name Linux accepts (`NAME_MAX`). A longer candidate cannot
-/// exist, so it is skipped rather than asked of the file system.
-const NAME_MAX_BYTES: usize = 255;
-const SUFFIX: &str = ".json";
+use crate::layout;
+use crate::reference::Reference;
+use crate::trust::{TrustError, TrustedDir, TrustedFile};
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// Which rule found the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rule {
+pub(crate) enum Rule {
     /// A per-repository file for this leading run of path components.
     Repository(String),
     /// `<domain>.json`.
@@ -33,101 +30,83 @@ pub enum Rule {
 
 /// A credential file that answers an image, and how it was found.
 #[derive(Debug)]
-pub struct Found {
+pub(crate) struct Found {
     /// The file, read through checked descriptors.
-    pub file: TrustedFile,
+    pub(crate) file: TrustedFile,
     /// The rule that found it.
-    pub rule: Rule,
+    pub(crate) rule: Rule,
     /// Whether the registry has a per-repository directory.
-    pub registry_has_repositories: bool,
+    pub(crate) registry_has_repositories: bool,
 }
 
 /// The result of a lookup.
-#[derive(Debug)]
-pub struct Lookup {
+#[derive(Debug, Default)]
+pub(crate) struct Lookup {
     /// The file that answers, if any.
-    pub found: Option<Found>,
-    /// Every path tried, in order (for `check`).
-    pub tried: Vec<String>,
+    pub(crate) found: Option<Found>,
+    /// Every path tried, in order, when the caller asked for them (`check`).
+    pub(crate) tried: Option<Vec<String>>,
 }
 
-impl Found {
-    /// The `auth` key and cache key type of the answer for `image` (plugin
-    /// mode and `check` share it). A repository file answers for the image
-    /// alone; a host or wildcard file for the registry, cached per image while
-    /// the registry has repository files, so that a cached registry-wide
-    /// answer never stands in for a repository's own file.
-    pub fn answer_key(&self, domain: &Domain, image: &Reference) -> (String, CacheKeyType) {
-        match self.rule {
-            Rule::Repository(_) => (repository_key(domain, image.path()), CacheKeyType::Image),
-            Rule::Host | Rule::Wildcard if self.registry_has_repositories => {
-                (domain.as_str().to_owned(), CacheKeyType::Image)
-            }
-            Rule::Host | Rule::Wildcard => (domain.as_str().to_owned(), CacheKeyType::Registry),
+impl Lookup {
+    /// Tries `dir/<stem>.json`; a stem too long to be a file name cannot exist.
+    fn try_file(
+        &mut self,
+        dir: &TrustedDir,
+        stem: &str,
+    ) -> Result<Option<TrustedFile>, TrustError> {
+        let Some(name) = layout::file_name(stem) else {
+            return Ok(None);
+        };
+        let file = dir.read_file(&name)?;
+        if let Some(tried) = &mut self.tried {
+            tried.push(dir.child_path(&name));
         }
+        Ok(file)
+    }
+
+    fn found(mut self, file: TrustedFile, rule: Rule, registry_has_repositories: bool) -> Self {
+        self.found = Some(Found {
+            file,
+            rule,
+            registry_has_repositories,
+        });
+        self
     }
 }
 
-/// The `auth` key that the kubelet matches to exactly this image's
-/// repository: `domain/path`, except that the kubelet drops a leading `/v1`
-/// or `/v2` from every key's path (docker's old API prefixes), so a path that
-/// starts with `v1/` or `v2/` gets a `v1/` in front that the kubelet removes
-/// again (found by the `matcher` fuzz target: `docker.io/v1/rary/nginx`).
-pub fn repository_key(domain: &Domain, path: &RepoPath) -> String {
-    let path = path.as_str();
-    let api_prefix = if path.starts_with("v1/") || path.starts_with("v2/") {
-        "v1/"
-    } else {
-        ""
-    };
-    format!("{}/{api_prefix}{path}", domain.as_str())
-}
-
-fn file_name(stem: &str) -> Option<String> {
-    (stem.len() + SUFFIX.len() <= NAME_MAX_BYTES).then(|| format!("{stem}{SUFFIX}"))
-}
-
-fn try_file(
-    dir: &TrustedDir,
-    stem: &str,
-    tried: &mut Vec<String>,
-) -> Result<Option<TrustedFile>, Error> {
-    let Some(name) = file_name(stem) else {
-        return Ok(None);
-    };
-    let file = dir.read_file(&name)?;
-    tried.push(format!("{}/{name}", dir.path().trim_end_matches('/')));
-    Ok(file)
-}
-
-/// Looks up the credential file for `image` under `root`. A file that exists
-/// but breaks a rule is an error, never a reason to fall through to a wider
-/// rule.
-pub fn find(root: &TrustedDir, image: &Reference) -> Result<Lookup, Error> {
+/// Looks up the credential file for `image` under `root`; with `trace`, the
+/// paths tried are recorded too. A file that exists but breaks a rule is an
+/// error, never a reason to fall through to a wider rule.
+pub(crate) fn find(
+    root: &TrustedDir,
+    image: &Reference,
+    trace: bool,
+) -> Result<Lookup, TrustError> {
     let mut lookup = Lookup {
         found: None,
-        tried: Vec::new(),
+        tried: trace.then(Vec::new),
     };
     let Some(domain) = image.domain() else {
         // `foo_bar.com/baz` normalizes to no domain at all: no registry to answer for.
         return Ok(lookup);
     };
     let stem = domain.file_stem();
-    if file_name(&stem).is_none() {
+    if layout::file_name(&stem).is_none() {
         return Ok(lookup);
     }
     // A per-repository directory makes host and wildcard answers per image
-    // too (see `Found::answer_key`).
+    // too (see `answer`).
     let mut has_repositories = false;
     if let Some(domain_dir) = root.open_subdir(&stem)? {
         has_repositories = true;
         let components: Vec<&str> = image.path().components().collect();
         // Descend as far as directories exist (the last component can only be
         // a file), then try files from the deepest level up.
-        let mut dirs = vec![domain_dir];
+        let mut dirs = alloc::vec![domain_dir];
         for component in components.iter().take(components.len().saturating_sub(1)) {
             let Some(parent) = dirs.last() else { break };
-            if file_name(component).is_none() {
+            if layout::file_name(component).is_none() {
                 break;
             }
             match parent.open_subdir(component)? {
@@ -139,32 +118,18 @@ pub fn find(root: &TrustedDir, image: &Reference) -> Result<Lookup, Error> {
             let Some(component) = components.get(depth) else {
                 continue;
             };
-            if let Some(file) = try_file(dir, component, &mut lookup.tried)? {
+            if let Some(file) = lookup.try_file(dir, component)? {
                 let prefix = components.get(..=depth).unwrap_or_default().join("/");
-                lookup.found = Some(Found {
-                    file,
-                    rule: Rule::Repository(prefix),
-                    registry_has_repositories: true,
-                });
-                return Ok(lookup);
+                return Ok(lookup.found(file, Rule::Repository(prefix), true));
             }
         }
     }
-    if let Some(file) = try_file(root, &stem, &mut lookup.tried)? {
-        lookup.found = Some(Found {
-            file,
-            rule: Rule::Host,
-            registry_has_repositories: has_repositories,
-        });
-        return Ok(lookup);
+    if let Some(file) = lookup.try_file(root, &stem)? {
+        return Ok(lookup.found(file, Rule::Host, has_repositories));
     }
     if let Some(wildcard) = domain.wildcard_stem() {
-        if let Some(file) = try_file(root, &wildcard, &mut lookup.tried)? {
-            lookup.found = Some(Found {
-                file,
-                rule: Rule::Wildcard,
-                registry_has_repositories: has_repositories,
-            });
+        if let Some(file) = lookup.try_file(root, &wildcard)? {
+            return Ok(lookup.found(file, Rule::Wildcard, has_repositories));
         }
     }
     Ok(lookup)

@@ -6,6 +6,11 @@
 //! answer the kubelet would silently ignore (a missing port, a wrong host) is
 //! caught here instead.
 
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 /// The parts of a parsed URL the matcher looks at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Url {
@@ -234,9 +239,11 @@ pub fn normalize_auth_key(key: &str) -> Option<String> {
 }
 
 /// The Docker Hub key the keyring falls back to when nothing else matched.
+#[cfg(test)]
 const DEFAULT_REGISTRY_KEY: &str = "index.docker.io";
 
 /// `isDefaultRegistryMatch`: images the Docker Hub fallback key applies to.
+#[cfg(test)]
 fn is_default_registry_match(image: &str) -> bool {
     let mut parts = image.splitn(2, '/');
     let first = parts.next().unwrap_or_default();
@@ -249,6 +256,7 @@ fn is_default_registry_match(image: &str) -> bool {
         || !first.contains(['.', ':'])
 }
 
+#[cfg(test)]
 /// A port of `BasicDockerKeyring`: keys added with their credential's index,
 /// looked up in the kubelet's order (reverse-lexical keys).
 #[derive(Debug, Default)]
@@ -256,6 +264,7 @@ pub struct Keyring {
     entries: Vec<(String, usize)>,
 }
 
+#[cfg(test)]
 impl Keyring {
     /// `Add`: stores the normalized key, or drops it as the kubelet would.
     pub fn add(&mut self, key: &str, id: usize) {
@@ -368,7 +377,7 @@ fn decode_rune(s: &[u8]) -> (char, usize) {
     for len in 1..=4 {
         if let Some(c) = s
             .get(..len)
-            .and_then(|p| std::str::from_utf8(p).ok())
+            .and_then(|p| core::str::from_utf8(p).ok())
             .and_then(|p| p.chars().next())
         {
             return (c, len);

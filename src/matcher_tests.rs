@@ -331,7 +331,7 @@ fn miri_answer_matches_agrees_with_a_one_key_keyring() {
 /// `v2/` is not matched by a key that is the image name itself.
 #[test]
 fn regression_fuzz_matcher_v1_path_repository_key() {
-    use crate::lookup::repository_key;
+    use crate::answer::repository_key;
     use crate::reference::parse_normalized_named;
     assert!(!answer_matches(
         "docker.io/v1/rary/nginx",

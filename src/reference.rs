@@ -5,7 +5,10 @@
 //! sees a [`Domain`] and a [`RepoPath`] that passed this grammar, and those can
 //! never hold `/` (domain), `..`, NUL, whitespace or non-ASCII bytes.
 
-use std::fmt;
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use core::fmt;
 
 /// Longest repository path, in bytes, after normalization (`reference.go`
 /// `RepositoryNameTotalLengthMax`; the domain does not count since v0.6.0).
@@ -154,6 +157,12 @@ impl RepoPath {
     pub fn components(&self) -> impl Iterator<Item = &str> {
         self.0.split('/')
     }
+
+    /// Whether `s` is one valid path component (`check` uses it on names
+    /// in repository directories).
+    pub(crate) fn is_component(s: &str) -> bool {
+        is_path_component(s)
+    }
 }
 
 impl Reference {
@@ -168,11 +177,13 @@ impl Reference {
     }
 
     /// The tag, if any.
+    #[cfg(test)]
     pub fn tag(&self) -> Option<&str> {
         self.tag.as_deref()
     }
 
     /// The digest, if any.
+    #[cfg(test)]
     pub fn digest(&self) -> Option<&str> {
         self.digest.as_deref()
     }

@@ -7,6 +7,9 @@ use crate::credfile::Credential;
 use crate::duration::Duration;
 use crate::request::ApiVersion;
 use crate::secret::Secret;
+use alloc::string::ToString;
+#[cfg(any(test, fuzzing))]
+use alloc::{string::String, vec::Vec};
 
 /// Bytes one input byte can become when escaped (`\u00XX`).
 const MAX_ESCAPED_BYTES_PER_BYTE: usize = 6;
@@ -32,16 +35,26 @@ impl CacheKeyType {
     }
 }
 
-/// Everything that goes into one response.
-pub struct Answer<'a> {
-    /// The request's `apiVersion`, echoed.
+/// The one `auth` entry of an answer.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthEntry<'a> {
+    /// The key the kubelet matches against the image.
+    pub key: &'a str,
+    /// The credential.
+    pub credential: &'a Credential,
+}
+
+/// What the response says.
+#[derive(Debug, Clone, Copy)]
+pub struct Response<'a> {
+    /// The request's version, echoed.
     pub api_version: ApiVersion,
-    /// `cacheKeyType`.
+    /// How the kubelet caches it.
     pub cache_key_type: CacheKeyType,
-    /// `cacheDuration`.
+    /// For how long.
     pub cache_duration: Duration,
-    /// The one `auth` entry: its key and credential. `None`: no credentials.
-    pub auth: Option<(&'a str, &'a Credential)>,
+    /// The credential, if any.
+    pub auth: Option<AuthEntry<'a>>,
 }
 
 /// A `Secret` writer that never grows its buffer; `overflowed` records an
@@ -98,9 +111,9 @@ impl Writer {
 
 /// Writes the response, one JSON object and one trailing newline. Returns
 /// `None` only if the buffer was sized too small, which cannot happen.
-pub fn write(answer: &Answer<'_>) -> Option<Secret> {
-    let secret_bytes = answer.auth.map_or(0, |(key, c)| {
-        key.len() + c.username.len() + c.password.len()
+pub fn write(answer: &Response<'_>) -> Option<Secret> {
+    let secret_bytes = answer.auth.map_or(0, |a| {
+        a.key.len() + a.credential.username.len() + a.credential.password.len()
     });
     let capacity = FIXED_OVERHEAD_BYTES
         + answer.api_version.as_str().len()
@@ -115,7 +128,7 @@ pub fn write(answer: &Answer<'_>) -> Option<Secret> {
     w.string(answer.cache_key_type.as_str().as_bytes());
     w.raw(b",\"cacheDuration\":");
     w.string(answer.cache_duration.to_string().as_bytes());
-    if let Some((key, credential)) = answer.auth {
+    if let Some(AuthEntry { key, credential }) = answer.auth {
         w.raw(b",\"auth\":{");
         w.string(key.as_bytes());
         w.raw(b":{\"username\":");
@@ -129,6 +142,7 @@ pub fn write(answer: &Answer<'_>) -> Option<Secret> {
 }
 
 /// Why the kubelet would refuse a response.
+#[cfg(any(test, fuzzing))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rejection {
     /// Not UTF-8, not one JSON object, or trailing data.
@@ -143,13 +157,30 @@ pub enum Rejection {
     CacheDuration,
 }
 
+/// The third cache key type the kubelet knows; we never answer with it.
+#[cfg(any(test, fuzzing))]
+const GLOBAL_CACHE_KEY_TYPE: &str = "Global";
+
+/// One `auth` entry as the kubelet decodes it.
+#[cfg(any(test, fuzzing))]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedAuth {
+    /// The key.
+    pub key: String,
+    /// The username.
+    pub username: String,
+    /// The password.
+    pub password: String,
+}
+
 /// Decodes a response the way the kubelet does (strictly: only the known
 /// fields, no duplicates, a valid `cacheKeyType` and `cacheDuration`) and
 /// returns the `auth` entries. Used by `check` and the fuzz targets; the
 /// plugin itself writes only what this accepts.
-pub fn kubelet_decode(bytes: &[u8]) -> Result<Vec<(String, String, String)>, Rejection> {
+#[cfg(any(test, fuzzing))]
+pub fn kubelet_decode(bytes: &[u8]) -> Result<Vec<DecodedAuth>, Rejection> {
     use miniserde::json::Value;
-    let text = std::str::from_utf8(bytes).map_err(|_| Rejection::NotOneObject)?;
+    let text = core::str::from_utf8(bytes).map_err(|_| Rejection::NotOneObject)?;
     let value: Value = miniserde::json::from_str(text).map_err(|_| Rejection::NotOneObject)?;
     let Value::Object(fields) = value else {
         return Err(Rejection::NotOneObject);
@@ -163,7 +194,8 @@ pub fn kubelet_decode(bytes: &[u8]) -> Result<Vec<(String, String, String)>, Rej
             ("kind", Value::String(k)) => kind_ok = k == "CredentialProviderResponse",
             ("apiVersion", Value::String(_)) => {}
             ("cacheKeyType", Value::String(t)) => {
-                if !matches!(t.as_str(), "Image" | "Registry" | "Global") {
+                let known = [CacheKeyType::Image, CacheKeyType::Registry].map(CacheKeyType::as_str);
+                if !known.contains(&t.as_str()) && t != GLOBAL_CACHE_KEY_TYPE {
                     return Err(Rejection::CacheKeyType);
                 }
             }
@@ -189,7 +221,11 @@ pub fn kubelet_decode(bytes: &[u8]) -> Result<Vec<(String, String, String)>, Rej
                             _ => return Err(Rejection::BadField),
                         }
                     }
-                    auth.push((k.clone(), user, pass));
+                    auth.push(DecodedAuth {
+                        key: k.clone(),
+                        username: user,
+                        password: pass,
+                    });
                 }
             }
             _ => return Err(Rejection::BadField),
@@ -217,11 +253,14 @@ mod tests {
     fn miri_writes_exact_json() {
         let c = cred("user", "pa\"ss\\\n\u{1}é");
         let api_version = ApiVersion::parse("credentialprovider.kubelet.k8s.io/v1").unwrap();
-        let out = write(&Answer {
+        let out = write(&Response {
             api_version,
             cache_key_type: CacheKeyType::Registry,
             cache_duration: Duration::FIVE_MINUTES,
-            auth: Some(("registry.example.org:5000", &c)),
+            auth: Some(AuthEntry {
+                key: "registry.example.org:5000",
+                credential: &c,
+            }),
         })
         .unwrap();
         assert_eq!(
@@ -234,20 +273,23 @@ mod tests {
     fn miri_kubelet_decode_accepts_what_the_writer_writes_and_rejects_the_rest() {
         let c = cred("u\"\n", "p\\é");
         let api_version = ApiVersion::V1;
-        let out = write(&Answer {
+        let out = write(&Response {
             api_version,
             cache_key_type: CacheKeyType::Image,
             cache_duration: Duration::ZERO,
-            auth: Some(("k.io/a", &c)),
+            auth: Some(AuthEntry {
+                key: "k.io/a",
+                credential: &c,
+            }),
         })
         .unwrap();
         assert_eq!(
             kubelet_decode(out.as_bytes()),
-            Ok(vec![(
-                "k.io/a".to_owned(),
-                "u\"\n".to_owned(),
-                "p\\é".to_owned()
-            )])
+            Ok(vec![DecodedAuth {
+                key: "k.io/a".to_owned(),
+                username: "u\"\n".to_owned(),
+                password: "p\\é".to_owned()
+            }])
         );
         for (bad, why) in [
             (&br#"{"kind":"CredentialProviderResponse","cacheKeyType":"Host"}"#[..], Rejection::CacheKeyType),
@@ -266,11 +308,14 @@ mod tests {
         let all_controls: String = (0u8..0x20).map(char::from).collect::<String>().repeat(100);
         let c = cred(&all_controls, &all_controls);
         let api_version = ApiVersion::parse("credentialprovider.kubelet.k8s.io/v1alpha1").unwrap();
-        let out = write(&Answer {
+        let out = write(&Response {
             api_version,
             cache_key_type: CacheKeyType::Image,
             cache_duration: Duration::from_nanos(u64::MAX >> 1).unwrap(),
-            auth: Some(("k", &c)),
+            auth: Some(AuthEntry {
+                key: "k",
+                credential: &c,
+            }),
         });
         assert!(out.is_some());
     }

@@ -1,130 +1,286 @@
 //! Every `unsafe` block and every call into libc lives here, each behind a safe
-//! function that returns `io::Result`. The rest of the crate is safe Rust.
+//! function that returns `Result<_, Errno>`. The rest of the crate is safe Rust.
 //!
 //! Why raw file descriptors at all: `openat` relative to a directory we have
 //! already checked is the only way to check-then-read without a gap between the
-//! check and the use (no second look-up by path), and std has no wrapper for it.
+//! check and the use (no second look-up by path). The binary has no std
+//! runtime, so what std did at start-up that we rely on is done here
+//! explicitly ([`standard_descriptors`], [`ignore_sigpipe`]).
 #![allow(unsafe_code)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::ffi::CStr;
-use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use std::sync::atomic::{Ordering, compiler_fence};
+use crate::arena::{Arena, MIN_CHUNK_BYTES};
+use crate::errno::Errno;
+use alloc::vec::Vec;
+use core::alloc::{GlobalAlloc, Layout};
+use core::cell::UnsafeCell;
+use core::ffi::{CStr, c_char, c_int};
+use core::sync::atomic::{AtomicBool, Ordering, compiler_fence};
 
-/// `open` flags for every directory on the way to the credential root:
-/// no symbolic link is followed, and the descriptor never leaks into a child.
-const DIR_OPEN_FLAGS: libc::c_int =
+// The C library itself. std used to link it; without std nothing does (the
+// libc crate leaves it to std while its `std` feature is on), and `bcmp`,
+// `memcpy` and every system call wrapper come from it.
+#[link(name = "c")]
+unsafe extern "C" {}
+
+/// `open` flags for a directory that is listed (`check`): no symbolic link is
+/// followed, and the descriptor never leaks into a child.
+const DIR_READ_FLAGS: c_int =
     libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-
+/// `open` flags for every directory on the way to a credential file: an
+/// `O_PATH` descriptor needs no read permission and is enough for `fstat`
+/// and for `openat` below it. On a symbolic link `O_DIRECTORY|O_NOFOLLOW`
+/// fails with `ENOTDIR`, which `trust` explains by looking at the entry.
+const DIR_PATH_FLAGS: c_int = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
 /// `open` flags for a credential file. `O_NONBLOCK`: a FIFO planted at the
 /// path must not hang the kubelet (OpenSSH `auth_openfile`). `O_NOCTTY`: a
 /// terminal device must never become our controlling terminal.
-const FILE_OPEN_FLAGS: libc::c_int =
+const FILE_READ_FLAGS: c_int =
     libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_NOCTTY;
+/// The mode of a file `put` creates: private to its owner.
+const PRIVATE_FILE_MODE: libc::mode_t = 0o600;
+/// The umask set at start-up: nothing this process creates is shared.
+const PRIVATE_UMASK: libc::mode_t = 0o077;
 
-/// The file-type bits of `st_mode`.
-pub(crate) const MODE_TYPE_MASK: u32 = libc::S_IFMT;
-/// `st_mode` type of a directory.
-pub(crate) const MODE_DIRECTORY: u32 = libc::S_IFDIR;
-/// `st_mode` type of a regular file.
-pub(crate) const MODE_REGULAR: u32 = libc::S_IFREG;
-/// `st_mode` type of a symbolic link.
-pub(crate) const MODE_SYMLINK: u32 = libc::S_IFLNK;
-/// `st_mode` type of a FIFO.
-pub(crate) const MODE_FIFO: u32 = libc::S_IFIFO;
-/// `st_mode` type of a socket.
-pub(crate) const MODE_SOCKET: u32 = libc::S_IFSOCK;
-/// `st_mode` type of a character device.
-pub(crate) const MODE_CHAR_DEVICE: u32 = libc::S_IFCHR;
-/// `st_mode` type of a block device.
-pub(crate) const MODE_BLOCK_DEVICE: u32 = libc::S_IFBLK;
-
-/// The file facts the trust rules look at, taken from one `fstat`.
+/// How a descriptor is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stat {
-    /// `st_mode`: file type and permission bits.
-    pub mode: u32,
-    /// `st_uid`: the owner.
-    pub uid: u32,
-    /// `st_nlink`: the number of hard links.
-    pub nlink: u64,
-    /// `st_size`: the size in bytes.
-    pub size: u64,
+pub(crate) enum Open {
+    /// A directory on the way to a file ([`DIR_PATH_FLAGS`]).
+    DirPath,
+    /// A directory to list ([`DIR_READ_FLAGS`]).
+    DirRead,
+    /// A file to read ([`FILE_READ_FLAGS`]).
+    FileRead,
 }
 
-/// Maps the C convention (`-1` and `errno`) to `io::Result` (sudo-rs `cerr`).
-fn cerr(res: libc::c_int) -> io::Result<libc::c_int> {
-    if res == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(res)
-    }
-}
-
-fn cerr_size(res: libc::ssize_t) -> io::Result<usize> {
-    usize::try_from(res).map_err(|_| io::Error::last_os_error())
-}
-
-fn raw_dir(dir: Option<BorrowedFd<'_>>) -> libc::c_int {
-    dir.map_or(libc::AT_FDCWD, |fd| fd.as_raw_fd())
-}
-
-fn openat(dir: Option<BorrowedFd<'_>>, name: &CStr, flags: libc::c_int) -> io::Result<OwnedFd> {
-    loop {
-        // SAFETY: `name` is a NUL-terminated C string that outlives the call, and
-        // the directory descriptor is borrowed, so it stays open for the call.
-        let res = cerr(unsafe { libc::openat(raw_dir(dir), name.as_ptr(), flags) });
-        match res {
-            // SAFETY: openat just returned this descriptor; nothing else owns it.
-            Ok(fd) => return Ok(unsafe { OwnedFd::from_raw_fd(fd) }),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+impl Open {
+    fn flags(self) -> c_int {
+        match self {
+            Self::DirPath => DIR_PATH_FLAGS,
+            Self::DirRead => DIR_READ_FLAGS,
+            Self::FileRead => FILE_READ_FLAGS,
         }
     }
 }
 
-/// Opens the directory `name` relative to `dir` (or the working directory when
-/// `dir` is `None`, used only for the absolute path `/`), never following a
-/// symbolic link.
-pub(crate) fn open_dir_at(dir: Option<BorrowedFd<'_>>, name: &CStr) -> io::Result<OwnedFd> {
-    openat(dir, name, DIR_OPEN_FLAGS)
+fn errno() -> Errno {
+    // SAFETY: __errno_location returns the calling thread's errno slot, which
+    // is always valid to read.
+    Errno::from_raw(unsafe { *libc::__errno_location() })
 }
 
-/// Opens the file `name` relative to `dir` for reading, never following a
-/// symbolic link and never blocking on a FIFO.
-pub(crate) fn open_file_at(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<OwnedFd> {
-    openat(Some(dir), name, FILE_OPEN_FLAGS)
+/// Maps the C convention (`-1` and `errno`) to a `Result` (sudo-rs `cerr`).
+fn cerr(res: c_int) -> Result<c_int, Errno> {
+    if res == -1 { Err(errno()) } else { Ok(res) }
 }
 
-fn stat_from(st: &libc::stat) -> Stat {
-    Stat {
-        mode: st.st_mode,
-        uid: st.st_uid,
-        // `st_nlink` is 64 bits on x86_64 but 32 bits on other Linux targets.
-        #[allow(clippy::useless_conversion)]
-        nlink: u64::from(st.st_nlink),
-        size: u64::try_from(st.st_size).unwrap_or(u64::MAX),
+fn cerr_size(res: libc::ssize_t) -> Result<usize, Errno> {
+    usize::try_from(res).map_err(|_| errno())
+}
+
+/// Runs a system call again while it fails with `EINTR`.
+fn retry<T>(mut call: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {
+    loop {
+        match call() {
+            Err(e) if e == Errno::INTERRUPTED => {}
+            other => return other,
+        }
     }
 }
 
+/// An open descriptor, closed when dropped; the raw number never leaves `sys`.
+#[derive(Debug)]
+pub(crate) struct Fd(c_int);
+
+impl Drop for Fd {
+    fn drop(&mut self) {
+        // SAFETY: this type owns the descriptor and closes it exactly once.
+        // A failed close has nothing left to undo (close(2): never retry).
+        unsafe { libc::close(self.0) };
+    }
+}
+
+impl Fd {
+    /// Keeps the descriptor open until the process exits instead of closing
+    /// it: plugin mode does this with the directories above the credential
+    /// root, which it never needs again and which exit closes for free.
+    pub(crate) fn keep_until_exit(self) {
+        core::mem::forget(self);
+    }
+}
+
+/// Standard input, output and error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Std {
+    /// Descriptor 0.
+    In,
+    /// Descriptor 1.
+    Out,
+    /// Descriptor 2.
+    Err,
+}
+
+impl Std {
+    fn raw(self) -> c_int {
+        match self {
+            Self::In => libc::STDIN_FILENO,
+            Self::Out => libc::STDOUT_FILENO,
+            Self::Err => libc::STDERR_FILENO,
+        }
+    }
+}
+
+/// What a file is, from the type bits of `st_mode` or a directory entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum FileType {
+    /// A regular file.
+    Regular,
+    /// A directory.
+    Directory,
+    /// A symbolic link.
+    Symlink,
+    /// A FIFO.
+    Fifo,
+    /// A socket.
+    Socket,
+    /// A character device.
+    CharDevice,
+    /// A block device.
+    BlockDevice,
+    /// Anything else, or not known.
+    Unknown,
+}
+
+impl FileType {
+    fn from_mode(mode: libc::mode_t) -> Self {
+        match mode & libc::S_IFMT {
+            libc::S_IFREG => Self::Regular,
+            libc::S_IFDIR => Self::Directory,
+            libc::S_IFLNK => Self::Symlink,
+            libc::S_IFIFO => Self::Fifo,
+            libc::S_IFSOCK => Self::Socket,
+            libc::S_IFCHR => Self::CharDevice,
+            libc::S_IFBLK => Self::BlockDevice,
+            _ => Self::Unknown,
+        }
+    }
+}
+
+/// A user id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Uid(pub(crate) u32);
+
+impl Uid {
+    /// The superuser.
+    pub(crate) const ROOT: Self = Self(0);
+}
+
+/// Permission bits of `st_mode` (setuid, setgid and sticky included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Perm(pub(crate) u32);
+
+/// A point in time as the kernel stamps files, to the nanosecond.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileTime {
+    secs: i64,
+    nanos: i64,
+}
+
+/// Which version of a file a descriptor saw: if any of these differ between
+/// two `fstat`s, the file changed in between (the size alone misses a
+/// same-length rewrite in place).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Version {
+    dev: u64,
+    inode: u64,
+    size: u64,
+    modified: FileTime,
+    changed: FileTime,
+}
+
+/// The file facts the trust rules look at, taken from one `fstat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stat {
+    /// The file type.
+    pub(crate) file_type: FileType,
+    /// The permission bits.
+    pub(crate) perm: Perm,
+    /// The owner.
+    pub(crate) owner: Uid,
+    /// The number of hard links.
+    pub(crate) links: u64,
+    /// The size in bytes.
+    pub(crate) size: u64,
+    /// What identifies this version of the file.
+    pub(crate) version: Version,
+}
+
+fn stat_from(st: &libc::stat) -> Stat {
+    let size = u64::try_from(st.st_size).unwrap_or(u64::MAX);
+    Stat {
+        file_type: FileType::from_mode(st.st_mode),
+        perm: Perm(st.st_mode & !libc::S_IFMT),
+        owner: Uid(st.st_uid),
+        // `st_nlink` is 64 bits on x86_64 but 32 bits on aarch64.
+        #[allow(clippy::useless_conversion)]
+        links: u64::from(st.st_nlink),
+        size,
+        #[allow(clippy::useless_conversion)]
+        version: Version {
+            dev: u64::from(st.st_dev),
+            inode: u64::from(st.st_ino),
+            size,
+            modified: FileTime {
+                secs: i64::from(st.st_mtime),
+                nanos: i64::from(st.st_mtime_nsec),
+            },
+            changed: FileTime {
+                secs: i64::from(st.st_ctime),
+                nanos: i64::from(st.st_ctime_nsec),
+            },
+        },
+    }
+}
+
+fn raw_dir(dir: Option<&Fd>) -> c_int {
+    dir.map_or(libc::AT_FDCWD, |fd| fd.0)
+}
+
+/// Opens `name` relative to `dir` (or the working directory when `dir` is
+/// `None`: the absolute path `/`, a path given on the command line), never
+/// following a symbolic link in the last component.
+pub(crate) fn open_at(dir: Option<&Fd>, name: &CStr, how: Open) -> Result<Fd, Errno> {
+    let flags = how.flags();
+    let mode = libc::c_uint::from(PRIVATE_FILE_MODE);
+    retry(|| {
+        // SAFETY: `name` is a NUL-terminated C string that outlives the call,
+        // and the directory descriptor is borrowed, so it stays open.
+        cerr(unsafe { libc::openat(raw_dir(dir), name.as_ptr(), flags, mode) })
+    })
+    .map(Fd)
+}
+
+/// Opens the directory itself for reading through an `O_PATH` descriptor of
+/// it (`.` of a directory is that directory: no second look-up by path).
+pub(crate) fn reopen_dir_for_listing(dir: &Fd) -> Result<Fd, Errno> {
+    open_at(Some(dir), c".", Open::DirRead)
+}
+
 /// `fstat` on an open descriptor: the facts of exactly the file we will read.
-pub(crate) fn fstat(fd: BorrowedFd<'_>) -> io::Result<Stat> {
-    let mut st = std::mem::MaybeUninit::<libc::stat>::zeroed();
-    // SAFETY: `st` points to writable memory of the size of `struct stat`, and the
-    // descriptor is borrowed, so it is open for the duration of the call.
-    cerr(unsafe { libc::fstat(fd.as_raw_fd(), st.as_mut_ptr()) })?;
-    // SAFETY: fstat succeeded, so it filled in the whole structure (it was also
-    // zero-initialised before).
+pub(crate) fn fstat(fd: &Fd) -> Result<Stat, Errno> {
+    let mut st = core::mem::MaybeUninit::<libc::stat>::zeroed();
+    // SAFETY: `st` points to writable memory of the size of `struct stat`, and
+    // the descriptor is borrowed, so it is open for the duration of the call.
+    cerr(unsafe { libc::fstat(fd.0, st.as_mut_ptr()) })?;
+    // SAFETY: fstat succeeded, so it filled in the (zero-initialised) structure.
     Ok(stat_from(unsafe { st.assume_init_ref() }))
 }
 
 /// `fstatat(dir, name, AT_SYMLINK_NOFOLLOW)`: used only to explain why an open
 /// failed (a symbolic link, a socket), never to decide what to trust.
-pub(crate) fn lstat_at(dir: Option<BorrowedFd<'_>>, name: &CStr) -> io::Result<Stat> {
-    let mut st = std::mem::MaybeUninit::<libc::stat>::zeroed();
-    // SAFETY: `name` is NUL-terminated, `st` is writable and large enough, and the
-    // directory descriptor is borrowed for the call.
+pub(crate) fn lstat_at(dir: Option<&Fd>, name: &CStr) -> Result<Stat, Errno> {
+    let mut st = core::mem::MaybeUninit::<libc::stat>::zeroed();
+    // SAFETY: `name` is NUL-terminated, `st` is writable and large enough, and
+    // the directory descriptor is borrowed for the call.
     cerr(unsafe {
         libc::fstatat(
             raw_dir(dir),
@@ -137,169 +293,191 @@ pub(crate) fn lstat_at(dir: Option<BorrowedFd<'_>>, name: &CStr) -> io::Result<S
     Ok(stat_from(unsafe { st.assume_init_ref() }))
 }
 
-/// Reads from `fd` into `buf`, retrying on `EINTR`; returns the bytes read.
-pub(crate) fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+/// Waits until `fd` is ready for `events` (a non-blocking pipe that is
+/// empty or full answers `EAGAIN`; we wait rather than fail).
+fn wait_ready(fd: c_int, events: libc::c_short) -> Result<(), Errno> {
+    let mut pfd = libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    };
+    // SAFETY: `pfd` is one valid pollfd, and the count says one.
+    retry(|| cerr(unsafe { libc::poll(&raw mut pfd, 1, -1) })).map(|_| ())
+}
+
+fn read_raw(fd: c_int, ptr: *mut u8, len: usize) -> Result<usize, Errno> {
     loop {
-        // SAFETY: `buf` is valid for writes of `buf.len()` bytes, and the descriptor
-        // is borrowed for the call.
-        let res =
-            cerr_size(unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) });
-        match res {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+        // SAFETY: callers pass a pointer valid for writes of `len` bytes
+        // (read(2) only writes, never reads, the buffer).
+        match retry(|| cerr_size(unsafe { libc::read(fd, ptr.cast(), len) })) {
+            Err(e) if e == Errno::WOULD_BLOCK => wait_ready(fd, libc::POLLIN)?,
             other => return other,
         }
     }
 }
 
 /// Reads from `fd` into the spare capacity of `buf` (never past it, never
-/// reallocating) and extends its length by the bytes read.
-pub(crate) fn read_into_spare(fd: BorrowedFd<'_>, buf: &mut Vec<u8>) -> io::Result<usize> {
+/// reallocating) and extends its length by the bytes read; 0 at end of input.
+pub(crate) fn read_into_spare(fd: &Fd, buf: &mut Vec<u8>) -> Result<usize, Errno> {
+    read_spare(fd.0, buf)
+}
+
+/// Reads from `fd` at the offset `buf.len()` (`pread`: the descriptor's own
+/// offset is not used, so a second read of a file starts from the start
+/// again) into the spare capacity of `buf`; 0 at end of file.
+pub(crate) fn pread_into_spare(fd: &Fd, buf: &mut Vec<u8>) -> Result<usize, Errno> {
+    let offset = libc::off_t::try_from(buf.len()).map_err(|_| Errno::INVALID)?;
     let spare = buf.spare_capacity_mut();
-    loop {
-        // SAFETY: `spare` is valid for writes of `spare.len()` bytes (read(2)
-        // never reads uninitialised memory, it only writes), and the descriptor
-        // is borrowed for the call.
-        let res = cerr_size(unsafe {
-            libc::read(fd.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len())
-        });
-        match res {
-            Ok(n) => {
-                let len = buf.len() + n;
-                // SAFETY: read(2) initialised the first `n` bytes of the spare
-                // capacity, and n <= spare.len(), so len <= capacity.
-                unsafe { buf.set_len(len) };
-                return Ok(n);
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
+    let (ptr, len) = (spare.as_mut_ptr().cast::<u8>(), spare.len());
+    // SAFETY: `ptr` is valid for writes of `len` bytes (pread only writes the
+    // buffer), and the descriptor is borrowed for the call.
+    let n = retry(|| cerr_size(unsafe { libc::pread(fd.0, ptr.cast(), len, offset) }))?;
+    let new_len = buf.len() + n;
+    // SAFETY: pread initialised the first `n` bytes of the spare capacity,
+    // and n <= len, so new_len <= capacity.
+    unsafe { buf.set_len(new_len) };
+    Ok(n)
 }
 
-/// Standard input, borrowed for a read.
-pub(crate) fn stdin() -> BorrowedFd<'static> {
-    // SAFETY: descriptor 0 stays open for the whole life of the process (or
-    // reads fail with EBADF, which is reported); it is never closed here.
-    unsafe { BorrowedFd::borrow_raw(libc::STDIN_FILENO) }
+/// The same, from standard input.
+pub(crate) fn read_stdin_into_spare(buf: &mut Vec<u8>) -> Result<usize, Errno> {
+    read_spare(Std::In.raw(), buf)
 }
 
-/// Standard output.
-pub(crate) const STDOUT: libc::c_int = libc::STDOUT_FILENO;
-/// Standard error.
-pub(crate) const STDERR: libc::c_int = libc::STDERR_FILENO;
+fn read_spare(fd: c_int, buf: &mut Vec<u8>) -> Result<usize, Errno> {
+    let spare = buf.spare_capacity_mut();
+    let n = read_raw(fd, spare.as_mut_ptr().cast(), spare.len())?;
+    let len = buf.len() + n;
+    // SAFETY: read(2) initialised the first `n` bytes of the spare capacity,
+    // and n <= spare.len(), so len <= capacity.
+    unsafe { buf.set_len(len) };
+    Ok(n)
+}
 
-/// Writes all of `buf` to `fd` (standard output or error) with `write(2)`:
-/// std's `Stdout` is line-buffered and would keep a copy of the response in a
-/// buffer that is never freed or wiped.
-pub(crate) fn write_fd_all(fd: libc::c_int, mut buf: &[u8]) -> io::Result<()> {
+fn write_all_raw(fd: c_int, mut buf: &[u8]) -> Result<(), Errno> {
     while !buf.is_empty() {
-        // SAFETY: `buf` is valid for reads of `buf.len()` bytes; `fd` is one of
-        // the standard descriptors, only borrowed for the call (a closed one
-        // fails with EBADF).
-        let res = cerr_size(unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) });
-        match res {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+        // SAFETY: `buf` is valid for reads of `buf.len()` bytes, and `fd` is
+        // borrowed for the call (a closed one fails with EBADF).
+        match retry(|| cerr_size(unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) })) {
+            Ok(0) => return Err(Errno::IO),
             Ok(n) => buf = buf.get(n..).unwrap_or_default(),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e == Errno::WOULD_BLOCK => wait_ready(fd, libc::POLLOUT)?,
             Err(e) => return Err(e),
         }
     }
     Ok(())
 }
 
-/// Opens `path` (absolute, or relative to the working directory) for
-/// reading, with the same flags as a credential file: used for the kubelet
-/// config that `check` reads.
-pub(crate) fn open_file(path: &CStr) -> io::Result<OwnedFd> {
-    openat(None, path, FILE_OPEN_FLAGS)
+/// Writes all of `buf` to standard output or error with `write(2)`, waiting
+/// on a non-blocking pipe rather than stopping half-way (a refusal must
+/// leave nothing on stdout, and an answer must be whole).
+pub(crate) fn write_std(to: Std, buf: &[u8]) -> Result<(), Errno> {
+    write_all_raw(to.raw(), buf)
 }
 
-/// What a directory entry is, from `d_type` (or `lstat` where the file system
-/// does not say), never following a link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum EntryKind {
-    /// A directory.
-    Directory,
-    /// A symbolic link.
-    Symlink,
-    /// Anything else.
-    Other,
+/// One entry of a directory listing.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct DirEntry {
+    /// The name, as bytes (`.` and `..` are never listed).
+    pub(crate) name: Vec<u8>,
+    /// What the entry is, never following a link.
+    pub(crate) file_type: FileType,
 }
 
-/// Lists the names in the directory open at `dir` (without `.` and `..`),
-/// through that descriptor, so the listing is of the directory that was
-/// checked, not of whatever a path names now.
-pub(crate) fn list_dir(dir: BorrowedFd<'_>) -> io::Result<Vec<(Vec<u8>, EntryKind)>> {
-    // fdopendir takes ownership of its descriptor: give it a duplicate.
-    // SAFETY: `dir` is a valid open descriptor borrowed for the call.
-    let dup = cerr(unsafe { libc::fcntl(dir.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) })?;
-    // SAFETY: `dup` was just created and is owned by nobody else; on success
-    // the DIR stream owns it and closedir below closes it.
-    let stream = unsafe { libc::fdopendir(dup) };
-    if stream.is_null() {
-        let err = io::Error::last_os_error();
-        // SAFETY: fdopendir failed, so `dup` is still ours to close.
-        unsafe { libc::close(dup) };
-        return Err(err);
-    }
-    let mut names = Vec::new();
+/// The size of one `getdents64` read.
+const DIRENT_BUFFER_BYTES: usize = 8192;
+/// `struct linux_dirent64`: `d_ino` (8), `d_off` (8), `d_reclen` (2), `d_type` (1), `d_name`.
+const DIRENT_RECLEN_AT: usize = 16;
+const DIRENT_TYPE_AT: usize = 18;
+const DIRENT_NAME_AT: usize = 19;
+
+/// Lists the names in the directory open at `dir` (an `O_PATH` or readable
+/// descriptor) through that descriptor, so the listing is of the directory
+/// that was checked. `getdents64` directly: libc's `opendir` would bring a
+/// second allocator into the binary for its buffer.
+pub(crate) fn list_dir(dir: &Fd) -> Result<Vec<DirEntry>, Errno> {
+    let readable = reopen_dir_for_listing(dir)?;
+    let mut entries = Vec::new();
+    let mut buf = [0u8; DIRENT_BUFFER_BYTES];
     loop {
-        // SAFETY: `stream` is a valid DIR stream until closedir below; the
-        // entry it returns stays valid until the next readdir on it, and is
-        // copied out before that.
-        let entry = unsafe { libc::readdir(stream) };
-        if entry.is_null() {
+        let n = retry(|| {
+            // SAFETY: `buf` is valid for writes of its length; the descriptor
+            // is open; getdents64 writes whole records into it.
+            cerr_size(unsafe {
+                libc::syscall(
+                    libc::SYS_getdents64,
+                    readable.0,
+                    buf.as_mut_ptr(),
+                    buf.len(),
+                ) as libc::ssize_t
+            })
+        })?;
+        if n == 0 {
             break;
         }
-        // SAFETY: readdir returned a valid entry whose d_name is NUL-terminated.
-        let (name, d_type) = unsafe {
-            (
-                CStr::from_ptr((*entry).d_name.as_ptr()).to_bytes().to_vec(),
-                (*entry).d_type,
-            )
-        };
-        if name == b"." || name == b".." {
-            continue;
+        let mut records = buf.get(..n).unwrap_or_default();
+        while let Some(record) = records.get(..DIRENT_NAME_AT) {
+            let reclen = record
+                .get(DIRENT_RECLEN_AT..DIRENT_TYPE_AT)
+                .and_then(|b| b.try_into().ok())
+                .map_or(0, |b: [u8; 2]| usize::from(u16::from_ne_bytes(b)));
+            let (Some(whole), Some(rest)) = (records.get(..reclen), records.get(reclen..)) else {
+                break;
+            };
+            if reclen < DIRENT_NAME_AT {
+                break;
+            }
+            records = rest;
+            let raw_name = whole.get(DIRENT_NAME_AT..).unwrap_or_default();
+            let name = raw_name.split(|&b| b == 0).next().unwrap_or_default();
+            if name == b"." || name == b".." {
+                continue;
+            }
+            let d_type = whole
+                .get(DIRENT_TYPE_AT)
+                .copied()
+                .unwrap_or(libc::DT_UNKNOWN);
+            let file_type = match d_type {
+                libc::DT_DIR => FileType::Directory,
+                libc::DT_LNK => FileType::Symlink,
+                libc::DT_REG => FileType::Regular,
+                libc::DT_FIFO => FileType::Fifo,
+                libc::DT_SOCK => FileType::Socket,
+                libc::DT_CHR => FileType::CharDevice,
+                libc::DT_BLK => FileType::BlockDevice,
+                // Some file systems do not fill in d_type: look without following.
+                _ => alloc::ffi::CString::new(name)
+                    .ok()
+                    .and_then(|c| lstat_at(Some(dir), &c).ok())
+                    .map_or(FileType::Unknown, |st| st.file_type),
+            };
+            entries.push(DirEntry {
+                name: name.to_vec(),
+                file_type,
+            });
         }
-        let kind = match d_type {
-            libc::DT_DIR => EntryKind::Directory,
-            libc::DT_LNK => EntryKind::Symlink,
-            libc::DT_UNKNOWN => match std::ffi::CString::new(name.clone())
-                .ok()
-                .map(|c| lstat_at(Some(dir), &c))
-            {
-                Some(Ok(st)) if st.mode & MODE_TYPE_MASK == MODE_DIRECTORY => EntryKind::Directory,
-                Some(Ok(st)) if st.mode & MODE_TYPE_MASK == MODE_SYMLINK => EntryKind::Symlink,
-                _ => EntryKind::Other,
-            },
-            _ => EntryKind::Other,
-        };
-        names.push((name, kind));
     }
-    // SAFETY: `stream` came from fdopendir and is closed exactly once.
-    unsafe { libc::closedir(stream) };
-    Ok(names)
+    Ok(entries)
 }
 
 /// Builds a `sockaddr_un` for `path`; `ENAMETOOLONG` if it does not fit.
-fn unix_address(path: &[u8]) -> io::Result<(libc::sockaddr_un, libc::socklen_t)> {
+fn unix_address(path: &[u8]) -> Result<(libc::sockaddr_un, libc::socklen_t), Errno> {
     // SAFETY: sockaddr_un is plain old data; all zeros is a valid value.
-    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    let mut addr: libc::sockaddr_un = unsafe { core::mem::zeroed() };
     addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
     // Keep one byte for the terminating NUL; refuse embedded NULs.
     if path.len() >= addr.sun_path.len() || path.contains(&0) {
-        return Err(io::Error::from_raw_os_error(libc::ENAMETOOLONG));
+        return Err(Errno::NAME_TOO_LONG);
     }
     for (dst, &src) in addr.sun_path.iter_mut().zip(path) {
-        *dst = src as libc::c_char;
+        *dst = src as c_char;
     }
-    let len = std::mem::size_of::<libc::sa_family_t>() + path.len() + 1;
-    let len = libc::socklen_t::try_from(len)
-        .map_err(|_| io::Error::from_raw_os_error(libc::ENAMETOOLONG))?;
+    let len = core::mem::size_of::<libc::sa_family_t>() + path.len() + 1;
+    let len = libc::socklen_t::try_from(len).map_err(|_| Errno::NAME_TOO_LONG)?;
     Ok((addr, len))
 }
 
-fn unix_socket(kind: libc::c_int) -> io::Result<OwnedFd> {
+fn unix_socket(kind: c_int) -> Result<Fd, Errno> {
     // SAFETY: socket has no memory preconditions.
     let fd = cerr(unsafe {
         libc::socket(
@@ -308,186 +486,528 @@ fn unix_socket(kind: libc::c_int) -> io::Result<OwnedFd> {
             0,
         )
     })?;
-    // SAFETY: socket just returned this descriptor; nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    Ok(Fd(fd))
 }
 
-/// Sends one datagram to the socket at `path` without blocking
-/// (`MSG_DONTWAIT`) and without `SIGPIPE`.
-pub(crate) fn send_datagram(path: &[u8], data: &[u8]) -> io::Result<()> {
+/// Flags for every log send: never block, never raise `SIGPIPE`.
+const LOG_SEND_FLAGS: c_int = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+
+/// Sends one log line to the socket at `path`: a datagram, or, where the
+/// socket is a stream socket (glibc's fallback), the line with a NUL record
+/// terminator over a connection.
+pub(crate) fn send_log(path: &[u8], line: &[u8]) -> Result<(), Errno> {
     let (addr, len) = unix_address(path)?;
     let sock = unix_socket(libc::SOCK_DGRAM)?;
-    // SAFETY: `data` is valid for `data.len()` bytes, `addr` is an initialised
-    // sockaddr_un of `len` bytes, and the socket is open for the call.
-    cerr_size(unsafe {
+    // SAFETY: `line` is valid for `line.len()` bytes, `addr` is an
+    // initialised sockaddr_un of `len` bytes, and the socket is open.
+    let sent = cerr_size(unsafe {
         libc::sendto(
-            sock.as_raw_fd(),
-            data.as_ptr().cast(),
-            data.len(),
-            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+            sock.0,
+            line.as_ptr().cast(),
+            line.len(),
+            LOG_SEND_FLAGS,
             (&raw const addr).cast(),
             len,
         )
-    })
-    .map(|_| ())
-}
-
-/// Connects a non-blocking stream socket to `path` and sends `data` once
-/// (glibc's fallback when the log socket is a stream socket).
-pub(crate) fn send_stream(path: &[u8], data: &[u8]) -> io::Result<()> {
-    let (addr, len) = unix_address(path)?;
-    let sock = unix_socket(libc::SOCK_STREAM)?;
+    });
+    match sent {
+        Err(e) if e == Errno::WRONG_SOCKET_TYPE => {}
+        other => return other.map(|_| ()),
+    }
+    let stream = unix_socket(libc::SOCK_STREAM)?;
     // SAFETY: `addr` is an initialised sockaddr_un of `len` bytes.
-    cerr(unsafe { libc::connect(sock.as_raw_fd(), (&raw const addr).cast(), len) })?;
-    // SAFETY: `data` is valid for `data.len()` bytes; the socket is open.
+    cerr(unsafe { libc::connect(stream.0, (&raw const addr).cast(), len) })?;
+    let mut framed = Vec::with_capacity(line.len() + 1);
+    framed.extend_from_slice(line);
+    framed.push(0);
+    // SAFETY: `framed` is valid for its length; the socket is open.
     cerr_size(unsafe {
         libc::send(
-            sock.as_raw_fd(),
-            data.as_ptr().cast(),
-            data.len(),
-            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+            stream.0,
+            framed.as_ptr().cast(),
+            framed.len(),
+            LOG_SEND_FLAGS,
         )
     })
     .map(|_| ())
 }
 
 /// The effective user id: the one owner besides root that the trust rules accept.
-pub(crate) fn effective_uid() -> u32 {
+pub(crate) fn effective_uid() -> Uid {
     // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+    Uid(unsafe { libc::geteuid() })
 }
 
-/// What [`harden_process`] could not do; the caller reports it and goes on.
-#[derive(Debug)]
-pub struct HardeningFailure {
-    /// Which step failed.
-    pub step: &'static str,
-    /// Why.
-    pub error: io::Error,
+/// The process id, for the log line.
+pub(crate) fn process_id() -> u32 {
+    // SAFETY: getpid has no preconditions and cannot fail.
+    u32::try_from(unsafe { libc::getpid() }).unwrap_or(0)
+}
+
+/// Seconds since the Unix epoch (`CLOCK_REALTIME`; musl reads it through the
+/// vDSO, without a system call); 0 if the clock cannot be read.
+pub(crate) fn unix_time() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    match cerr(unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &raw mut ts) }) {
+        Ok(_) => u64::try_from(ts.tv_sec).unwrap_or(0),
+        Err(_) => 0,
+    }
+}
+
+/// Whether standard input is a terminal (the kubelet never sends one, and a
+/// read from it would wait for a person).
+pub(crate) fn stdin_is_terminal() -> bool {
+    // SAFETY: isatty only inspects the descriptor.
+    unsafe { libc::isatty(libc::STDIN_FILENO) == 1 }
+}
+
+/// The descriptor every closed standard descriptor is pointed at.
+const DEV_NULL: &CStr = c"/dev/null";
+
+/// Opens `/dev/null` on any of descriptors 0, 1 and 2 that is closed, as std
+/// did: otherwise the first file or socket we open would become stdout, and
+/// the answer (or a credential file) would go where it must not. One `poll`
+/// tells which are closed (`POLLNVAL`).
+pub(crate) fn standard_descriptors() -> Result<(), Errno> {
+    let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
+        fd,
+        events: 0,
+        revents: 0,
+    });
+    // SAFETY: `fds` is an array of three valid pollfd structures.
+    retry(|| cerr(unsafe { libc::poll(fds.as_mut_ptr(), 3, 0) }))?;
+    for pfd in fds {
+        if pfd.revents & libc::POLLNVAL != 0 {
+            let fd = open_at(None, DEV_NULL, Open::FileRead)?;
+            // open(2) returns the lowest free descriptor: the closed one.
+            if fd.0 != pfd.fd {
+                return Err(Errno::INVALID);
+            }
+            fd.keep_until_exit();
+        }
+    }
+    Ok(())
+}
+
+/// Ignores `SIGPIPE`, as std did: a closed stdout is then an `EPIPE` error
+/// (exit 1, and the log line still goes out), not a silent death.
+pub(crate) fn ignore_sigpipe() -> Result<(), Errno> {
+    // SAFETY: SIG_IGN is a valid disposition for SIGPIPE.
+    if unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) } == libc::SIG_ERR {
+        return Err(errno());
+    }
+    Ok(())
+}
+
+/// One hardening step that did not take effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HardeningFailure {
+    /// Which step.
+    pub(crate) step: &'static str,
+    /// Why: the call failed, or it reported success and the state did not change.
+    pub(crate) error: Option<Errno>,
 }
 
 /// Makes the process undumpable and unattachable by unprivileged users
 /// (`PR_SET_DUMPABLE 0`, the stronger control, since a piped `core_pattern`
 /// ignores `RLIMIT_CORE`), sets the core-size limit to zero, and sets a
-/// private umask. Runs first thing in `main`, before any secret is read
-/// (OpenSSH `ssh-agent.c`, `platform_disable_tracing`).
-pub fn harden_process() -> Vec<HardeningFailure> {
+/// private umask (OpenSSH `ssh-agent.c`, `platform_disable_tracing`). Each
+/// step is read back: a seccomp filter can make a call "succeed" without
+/// doing anything, and a step that did not hold is reported, never assumed.
+pub(crate) fn harden_process() -> Vec<HardeningFailure> {
     let mut failures = Vec::new();
-    // SAFETY: PR_SET_DUMPABLE takes an integer argument; the trailing arguments
-    // are unused and passed as zero as prctl(2) asks.
-    if let Err(error) = cerr(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) }) {
-        failures.push(HardeningFailure {
+    // SAFETY: PR_SET_DUMPABLE takes an integer argument; the trailing
+    // arguments are unused and passed as zero as prctl(2) asks.
+    let set = cerr(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) });
+    match (set, is_dumpable()) {
+        (Err(error), _) => failures.push(HardeningFailure {
             step: "prctl(PR_SET_DUMPABLE, 0)",
-            error,
-        });
+            error: Some(error),
+        }),
+        (Ok(_), Ok(false)) => {}
+        (Ok(_), Ok(true)) => failures.push(HardeningFailure {
+            step: "prctl(PR_SET_DUMPABLE, 0)",
+            error: None,
+        }),
+        (Ok(_), Err(error)) => failures.push(HardeningFailure {
+            step: "prctl(PR_GET_DUMPABLE)",
+            error: Some(error),
+        }),
     }
     let no_core = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
     // SAFETY: `no_core` is a valid, initialised rlimit that outlives the call.
-    if let Err(error) = cerr(unsafe { libc::setrlimit(libc::RLIMIT_CORE, &no_core) }) {
-        failures.push(HardeningFailure {
+    let set = cerr(unsafe { libc::setrlimit(libc::RLIMIT_CORE, &raw const no_core) });
+    let mut now = libc::rlimit {
+        rlim_cur: libc::RLIM_INFINITY,
+        rlim_max: libc::RLIM_INFINITY,
+    };
+    // SAFETY: `now` is a valid, writable rlimit.
+    let get = cerr(unsafe { libc::getrlimit(libc::RLIMIT_CORE, &raw mut now) });
+    match (set, get) {
+        (Err(error), _) => failures.push(HardeningFailure {
             step: "setrlimit(RLIMIT_CORE, 0)",
-            error,
-        });
+            error: Some(error),
+        }),
+        (Ok(_), Err(error)) => failures.push(HardeningFailure {
+            step: "getrlimit(RLIMIT_CORE)",
+            error: Some(error),
+        }),
+        (Ok(_), Ok(_)) if now.rlim_cur != 0 || now.rlim_max != 0 => {
+            failures.push(HardeningFailure {
+                step: "setrlimit(RLIMIT_CORE, 0)",
+                error: None,
+            });
+        }
+        (Ok(_), Ok(_)) => {}
     }
     // SAFETY: umask has no preconditions and cannot fail.
-    unsafe { libc::umask(0o077) };
+    unsafe { libc::umask(PRIVATE_UMASK) };
     failures
 }
 
 /// Whether the kernel would write a core file for this process or let an
 /// unprivileged user attach to it (`PR_GET_DUMPABLE`).
-pub fn is_dumpable() -> io::Result<bool> {
+pub(crate) fn is_dumpable() -> Result<bool, Errno> {
     // SAFETY: PR_GET_DUMPABLE takes no arguments besides the unused zeros.
     cerr(unsafe { libc::prctl(libc::PR_GET_DUMPABLE, 0, 0, 0, 0) }).map(|v| v != 0)
+}
+
+/// What a panic prints: a fixed line, never the payload (which could hold
+/// anything, a length or a secret) and never a location.
+const PANIC_LINE: &[u8] = b"generic-credential-provider: internal error; nothing was answered\n";
+
+/// Writes [`PANIC_LINE`] to stderr and aborts: `SIGABRT`, and no core file
+/// (the hardening ran first).
+pub fn abort_on_panic() -> ! {
+    let _ = write_std(Std::Err, PANIC_LINE);
+    // SAFETY: abort has no preconditions and does not return.
+    unsafe { libc::abort() }
+}
+
+/// The program's arguments as the C runtime passes them to `main`. The
+/// pointer is private and only the C runtime makes one (by calling `main`),
+/// so its invariant holds: a NULL-terminated array of NUL-terminated strings
+/// that live as long as the process.
+#[repr(transparent)]
+#[derive(Debug, Clone, Copy)]
+pub struct Argv(*const *const c_char);
+
+impl Argv {
+    /// The arguments as byte strings, the program name first.
+    pub(crate) fn iter(self) -> impl Iterator<Item = &'static [u8]> {
+        let mut at = self.0;
+        core::iter::from_fn(move || {
+            if at.is_null() {
+                return None;
+            }
+            // SAFETY: `at` points into the NULL-terminated argv array (the
+            // type's invariant) and has not passed its terminator.
+            let arg = unsafe { *at };
+            if arg.is_null() {
+                return None;
+            }
+            // SAFETY: not the terminator, so the next slot is inside the array.
+            at = unsafe { at.add(1) };
+            // SAFETY: every argv string is NUL-terminated and lives until exit.
+            Some(unsafe { CStr::from_ptr(arg) }.to_bytes())
+        })
+    }
 }
 
 /// Overwrites `buf` with zeros through volatile writes, then fences, so the
 /// compiler cannot elide the writes as dead stores (zeroize 1.8, sudo-rs
 /// `wipe_memory`).
-pub fn wipe(buf: &mut [u8]) {
+pub(crate) fn wipe(buf: &mut [u8]) {
     wipe_raw(buf.as_mut_ptr(), buf.len());
 }
 
 fn wipe_raw(ptr: *mut u8, len: usize) {
     // Whole words where the block is aligned for them (allocator blocks
     // always are), bytes at the edges: eight times fewer volatile stores.
-    const WORD: usize = std::mem::size_of::<usize>();
+    const WORD: usize = core::mem::size_of::<usize>();
     let head = ptr.align_offset(WORD).min(len);
     let words = (len - head) / WORD;
     for i in 0..head {
         // SAFETY: callers pass a pointer valid for writes of `len` bytes (a
         // slice, or a block the allocator handed out with that size); i < head <= len.
-        unsafe { std::ptr::write_volatile(ptr.add(i), 0) };
+        unsafe { core::ptr::write_volatile(ptr.add(i), 0) };
     }
     for w in 0..words {
         // SAFETY: `ptr + head` is word-aligned and the word ends at
         // head + (w + 1) * WORD <= len, inside the block.
-        unsafe { std::ptr::write_volatile(ptr.add(head + w * WORD).cast::<usize>(), 0) };
+        unsafe { core::ptr::write_volatile(ptr.add(head + w * WORD).cast::<usize>(), 0) };
     }
     for i in head + words * WORD..len {
         // SAFETY: i < len, inside the block.
-        unsafe { std::ptr::write_volatile(ptr.add(i), 0) };
+        unsafe { core::ptr::write_volatile(ptr.add(i), 0) };
     }
     compiler_fence(Ordering::SeqCst);
 }
 
-/// A global allocator that wipes every block before it is freed, and never
-/// lets `realloc` free an unwiped old block. This catches the copies nobody
-/// sees: miniserde's scratch buffer for escaped strings, a `Vec` that grew,
-/// std's formatting buffers.
-pub struct WipingAllocator;
+/// The static first chunk: the kernel maps it zeroed and only on first
+/// touch, so its size costs nothing until used. A plugin request (a 64 KiB
+/// request, a 64 KiB file, its decoded fields and the worst-case escaped
+/// answer) fits in it with room to spare.
+const STATIC_ARENA_BYTES: usize = 2 << 20;
+/// Pages are mapped in multiples of this.
+const PAGE_BYTES: usize = 4096;
 
-// SAFETY: every method forwards to `System` with the caller's own layout and
-// pointer, and only adds writes inside the block being freed.
-unsafe impl GlobalAlloc for WipingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract; forwarded.
-        unsafe { System.alloc(layout) }
+/// Memory for the static chunk, aligned for any allocation.
+#[repr(C, align(4096))]
+struct Heap(UnsafeCell<[u8; STATIC_ARENA_BYTES]>);
+
+/// The binary's global allocator: a bump arena (see `arena`) that wipes
+/// every block before it is freed or moved, and the used part of every chunk
+/// at [`Allocator::wipe_all`] before exit. It catches the copies nobody
+/// sees: miniserde's scratch buffer for escaped strings, a `Vec` that grew,
+/// formatting buffers.
+pub struct Allocator {
+    lock: AtomicBool,
+    arena: UnsafeCell<Arena>,
+    heap: Heap,
+}
+
+// SAFETY: `arena` and `heap` are only touched while `lock` is held (or, for
+// `heap`, through blocks the arena handed out to exactly one owner).
+unsafe impl Sync for Allocator {}
+
+impl Default for Allocator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Allocator {
+    /// An allocator with nothing handed out.
+    pub const fn new() -> Self {
+        Self {
+            lock: AtomicBool::new(false),
+            arena: UnsafeCell::new(Arena::new()),
+            heap: Heap(UnsafeCell::new([0; STATIC_ARENA_BYTES])),
+        }
     }
 
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller upholds `GlobalAlloc::alloc_zeroed`'s contract; forwarded.
-        unsafe { System.alloc_zeroed(layout) }
+    /// Runs `f` on the arena with the lock held. The process is
+    /// single-threaded; the lock makes the type sound regardless.
+    fn with_arena<T>(&self, f: impl FnOnce(&mut Arena) -> T) -> T {
+        while self
+            .lock
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            core::hint::spin_loop();
+        }
+        // SAFETY: the lock is held, so this is the only reference to the arena.
+        let arena = unsafe { &mut *self.arena.get() };
+        if arena.is_empty() {
+            arena.add_chunk(self.heap.0.get() as usize, STATIC_ARENA_BYTES);
+        }
+        let out = f(arena);
+        self.lock.store(false, Ordering::Release);
+        out
+    }
+
+    fn bump(&self, layout: Layout) -> *mut u8 {
+        let (size, align) = (layout.size(), layout.align());
+        if let Some(at) = self.with_arena(|a| a.alloc(size, align)) {
+            return self.pointer(at);
+        }
+        // A new chunk: at least MIN_CHUNK_BYTES, whole pages, room to align.
+        let Some(len) = size
+            .checked_add(align)
+            .map(|n| n.max(MIN_CHUNK_BYTES))
+            .and_then(|n| n.checked_next_multiple_of(PAGE_BYTES))
+        else {
+            return core::ptr::null_mut();
+        };
+        let Some(start) = map_anonymous(len) else {
+            return core::ptr::null_mut();
+        };
+        let at = self.with_arena(|a| {
+            if a.add_chunk(start as usize, len) {
+                a.alloc(size, align)
+            } else {
+                None
+            }
+        });
+        at.map_or(core::ptr::null_mut(), |at| self.pointer(at))
+    }
+
+    /// Turns an arena address back into a pointer with the provenance of the
+    /// memory it lies in.
+    fn pointer(&self, addr: usize) -> *mut u8 {
+        let heap = self.heap.0.get().cast::<u8>();
+        let base = heap as usize;
+        if (base..base + STATIC_ARENA_BYTES).contains(&addr) {
+            heap.wrapping_add(addr - base)
+        } else {
+            core::ptr::with_exposed_provenance_mut(addr)
+        }
+    }
+
+    /// Wipes the used part of every chunk: what is still allocated when the
+    /// process exits (freed blocks were wiped when they were freed).
+    pub fn wipe_all(&self) {
+        self.with_arena(|a| {
+            for (start, len) in a.used_ranges() {
+                wipe_raw(self.pointer(start), len);
+            }
+        });
+    }
+}
+
+/// Maps `len` bytes of zeroed, private memory; `None` if the kernel refuses.
+fn map_anonymous(len: usize) -> Option<*mut u8> {
+    // SAFETY: an anonymous private mapping at an address the kernel chooses
+    // touches no existing memory.
+    let ptr = unsafe {
+        libc::mmap(
+            core::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        return None;
+    }
+    let ptr = ptr.cast::<u8>();
+    // The arena works with addresses; expose the mapping's provenance so the
+    // pointers made back from them are valid.
+    let _ = ptr.expose_provenance();
+    Some(ptr)
+}
+
+// SAFETY: blocks come from the arena, which never hands out overlapping
+// blocks; every block is wiped before the arena may reuse it.
+unsafe impl GlobalAlloc for Allocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        self.bump(layout)
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         wipe_raw(ptr, layout.size());
-        // SAFETY: `ptr` was allocated by `System` with `layout` (every allocation
-        // goes through this type), as the caller guarantees.
-        unsafe { System.dealloc(ptr, layout) }
+        self.with_arena(|a| a.free(ptr as usize, layout.size()));
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let old = layout.size();
+        if new_size < old {
+            // SAFETY: the block is valid for `old` bytes, so its tail from
+            // `new_size` is inside it.
+            wipe_raw(unsafe { ptr.add(new_size) }, old - new_size);
+        }
+        if self.with_arena(|a| a.resize_in_place(ptr as usize, old, new_size)) {
+            return ptr;
+        }
         let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) else {
-            return std::ptr::null_mut();
+            return core::ptr::null_mut();
         };
-        // SAFETY: `new_layout` has a non-zero size (the caller guarantees
-        // `new_size > 0`) and a valid alignment.
-        let new = unsafe { System.alloc(new_layout) };
+        let new = self.bump(new_layout);
         if !new.is_null() {
             // SAFETY: both blocks are valid for `min(old, new)` bytes and are
             // distinct allocations, so they do not overlap.
-            unsafe { std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size)) };
-            wipe_raw(ptr, layout.size());
-            // SAFETY: `ptr` was allocated by `System` with `layout`.
-            unsafe { System.dealloc(ptr, layout) };
+            unsafe { core::ptr::copy_nonoverlapping(ptr, new, old.min(new_size)) };
+            // SAFETY: `ptr` was handed out with `layout`, as the caller guarantees.
+            unsafe { self.dealloc(ptr, layout) };
         }
         new
     }
 }
 
+/// The C library's allocator, for the benchmark's comparison build
+/// (`--cfg gcp_plain_alloc`): no wiping, no arena.
+#[derive(Debug, Default)]
+pub struct MallocAllocator;
+
+/// malloc's own alignment; larger alignments go through `aligned_alloc`.
+const MALLOC_ALIGN: usize = 16;
+
+// SAFETY: every method forwards to the C allocator with the caller's sizes.
+unsafe impl GlobalAlloc for MallocAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if layout.align() <= MALLOC_ALIGN {
+            // SAFETY: malloc accepts any non-zero size.
+            unsafe { libc::malloc(layout.size()).cast() }
+        } else {
+            // SAFETY: the alignment is a power of two (Layout guarantees it).
+            unsafe { libc::aligned_alloc(layout.align(), layout.size()).cast() }
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, _: Layout) {
+        // SAFETY: `ptr` came from malloc or aligned_alloc above.
+        unsafe { libc::free(ptr.cast()) }
+    }
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A regular 0600 root-owned one-link 10-byte file, for rule tests.
+    pub(crate) fn sample_stat() -> Stat {
+        let time = FileTime { secs: 0, nanos: 0 };
+        Stat {
+            file_type: FileType::Regular,
+            perm: Perm(0o600),
+            owner: Uid::ROOT,
+            links: 1,
+            size: 10,
+            version: Version {
+                dev: 1,
+                inode: 2,
+                size: 10,
+                modified: time,
+                changed: time,
+            },
+        }
+    }
 
     #[test]
     fn miri_wipe_zeroes_every_byte() {
         let mut buf = *b"hunter2-secret";
         wipe(&mut buf);
         assert_eq!(buf, [0u8; 14]);
+    }
+
+    #[test]
+    fn the_allocator_wipes_freed_blocks_and_reuses_the_top() {
+        static A: Allocator = Allocator::new();
+        let a = &A;
+        let layout = Layout::from_size_align(16, 8).unwrap();
+        // SAFETY: a valid non-zero layout; each block is used within its size
+        // and freed once with the layout it was allocated with.
+        unsafe {
+            let p = a.alloc(layout);
+            assert!(!p.is_null());
+            core::ptr::copy_nonoverlapping(b"hunter2-hunter2!".as_ptr(), p, 16);
+            a.dealloc(p, layout);
+            assert_eq!(core::slice::from_raw_parts(p, 16), [0; 16]);
+            let q = a.alloc(layout);
+            assert_eq!(p, q, "the freed top block is handed out again");
+            core::ptr::write_bytes(q, 0xAA, 16);
+            let r = a.realloc(q, layout, 64);
+            assert_eq!(q, r, "the top block grows in place");
+            let big = Layout::from_size_align(STATIC_ARENA_BYTES, 8).unwrap();
+            let m = a.alloc(big);
+            assert!(
+                !m.is_null(),
+                "a block larger than the static chunk is mapped"
+            );
+            a.dealloc(m, big);
+            a.wipe_all();
+            assert_eq!(core::slice::from_raw_parts(r, 64), [0; 64]);
+        }
     }
 
     /// Runs only as the child of `hardening_makes_a_child_process_undumpable`,

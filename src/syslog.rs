@@ -9,31 +9,35 @@
 //! changes the answer or the exit code. The log functions take no credential
 //! type, so no secret can reach them.
 
-use crate::error::Printable;
+use crate::PROGRAM;
+use crate::error::{Error, Escaped, Printable};
+use crate::reference::Reference;
+use crate::request::RequestError;
 use crate::sys;
-use std::fmt::Write as _;
-use std::time::{SystemTime, UNIX_EPOCH};
+use alloc::format;
+use alloc::string::{String, ToString};
+use core::fmt::{self, Write as _};
 
 /// The default socket.
-pub const DEFAULT_SOCKET: &str = "/dev/log";
+pub(crate) const DEFAULT_SOCKET: &str = "/dev/log";
 /// The tag: a compile-time constant, never `argv[0]`.
-const TAG: &str = "generic-credential-provider";
+const TAG: &str = PROGRAM;
 /// Largest datagram, header included (musl's buffer; RFC 3164's limit).
-pub const MAX_LINE_BYTES: usize = 1024;
+pub(crate) const MAX_LINE_BYTES: usize = 1024;
 /// What ends a cut line, so a reader knows it was cut.
 const TRUNCATION_MARK: &str = "...";
 
 /// A syslog facility (RFC 3164 numbers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Facility(u8);
+pub(crate) struct Facility(u8);
 
 impl Facility {
     /// `authpriv` (10): credential access is an authentication event, and it
     /// lands in root-only logs on most systems.
-    pub const AUTHPRIV: Self = Self(10);
+    pub(crate) const AUTHPRIV: Self = Self(10);
 
     /// The facilities `--log-facility` accepts, by name.
-    pub fn from_name(name: &str) -> Option<Self> {
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
         let code = match name {
             "user" => 1,
             "daemon" => 3,
@@ -54,7 +58,7 @@ impl Facility {
 
 /// A syslog severity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
+pub(crate) enum Severity {
     /// 3: a refusal.
     Err = 3,
     /// 5: no credential file for the registry.
@@ -64,84 +68,90 @@ pub enum Severity {
 }
 
 /// The one seam through which the plugin logs its three events.
-pub trait Log {
+pub(crate) trait Log {
     /// Writes one event.
     fn event(&mut self, severity: Severity, message: &str);
 }
 
-/// A logger that drops everything (used by `check` and in tests).
-pub struct NoLog;
-
-impl Log for NoLog {
-    fn event(&mut self, _: Severity, _: &str) {}
-}
-
 /// Writes to a syslog socket.
-pub struct Syslog {
-    socket: String,
+pub(crate) struct Syslog<'a> {
+    socket: &'a [u8],
     facility: Facility,
-    pid: u32,
 }
 
-impl Syslog {
+impl<'a> Syslog<'a> {
     /// A writer for `socket` and `facility`; nothing is opened until a line is sent.
-    pub fn new(socket: String, facility: Facility) -> Self {
-        Self {
-            socket,
-            facility,
-            pid: std::process::id(),
-        }
-    }
-
-    /// Sends one line; every failure is swallowed (see the module comment).
-    fn send(&self, line: &[u8]) {
-        let path = self.socket.as_bytes();
-        if let Err(e) = sys::send_datagram(path, line) {
-            // The socket at the path is a stream socket (as glibc handles it):
-            // send the line with a NUL record terminator.
-            if e.raw_os_error() == Some(libc::EPROTOTYPE) {
-                let mut framed = line.to_vec();
-                framed.push(0);
-                let _ = sys::send_stream(path, &framed);
-            }
-        }
+    pub(crate) fn new(socket: &'a [u8], facility: Facility) -> Self {
+        Self { socket, facility }
     }
 }
 
-impl Log for Syslog {
+impl Log for Syslog<'_> {
     fn event(&mut self, severity: Severity, message: &str) {
         let line = format_line(
             self.facility,
             severity,
-            SystemTime::now(),
-            self.pid,
+            sys::unix_time(),
+            sys::process_id(),
             message,
         );
-        self.send(line.as_bytes());
+        // Every failure is swallowed (see the module comment).
+        let _ = sys::send_log(self.socket, line.as_bytes());
+    }
+}
+
+/// Whom a log line is about: the registry of the image, or, before the
+/// request was read, what is known of it.
+pub(crate) struct Subject(String);
+
+impl Subject {
+    /// The image's registry (its name when it normalizes to none).
+    pub(crate) fn of(image: &Reference) -> Self {
+        Self(
+            image
+                .domain()
+                .map_or_else(|| image.name(), |d| d.as_str().to_string()),
+        )
+    }
+
+    /// What a request that was refused before lookup was about.
+    pub(crate) fn of_unread_request(e: &RequestError) -> Self {
+        match e {
+            RequestError::InvalidImage { image, .. } => {
+                Self(format!("image \"{}\"", Escaped(image)))
+            }
+            _ => Self("an unreadable request".to_string()),
+        }
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
 /// The event texts, as the original script logged them.
-pub fn fulfilled(domain: &str) -> String {
-    format!("Credential request fulfilled for {domain}")
+pub(crate) fn fulfilled(subject: &Subject) -> String {
+    format!("Credential request fulfilled for {subject}")
 }
 
-/// No credential file for `domain`.
-pub fn not_found(domain: &str) -> String {
-    format!("Failed to fulfill credential request for {domain}")
+/// No credential file for the subject's registry.
+pub(crate) fn not_found(subject: &Subject) -> String {
+    format!("Failed to fulfill credential request for {subject}")
 }
 
 /// A refusal, with its reason.
-pub fn refused(subject: &str, reason: &str) -> String {
+pub(crate) fn refused(subject: &Subject, reason: &Error) -> String {
     format!("Failed to fulfill credential request for {subject}: {reason}")
 }
 
 /// Formats one datagram: header, then the escaped message, cut to
 /// [`MAX_LINE_BYTES`] (the escaped text is ASCII, so any cut is clean).
-pub fn format_line(
+pub(crate) fn format_line(
     facility: Facility,
     severity: Severity,
-    now: SystemTime,
+    now: u64,
     pid: u32,
     message: &str,
 ) -> String {
@@ -170,14 +180,14 @@ pub fn format_line(
 /// `Mmm dd hh:mm:ss` in UTC, the day padded with a space (`%b %e %T`). UTC as
 /// musl's syslog sends it: a static binary has no time-zone database, and
 /// rsyslog and journald take the time of a local line from the socket anyway.
-struct Timestamp(SystemTime);
+struct Timestamp(u64);
 
-impl std::fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const MONTHS: [&str; 12] = [
             "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
         ];
-        let secs = self.0.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let secs = self.0;
         let days = secs / 86_400;
         let rem = secs % 86_400;
         let (_, month, day) = civil_from_days(days);
@@ -216,11 +226,10 @@ fn civil_from_days(days: u64) -> (u64, u8, u8) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn miri_formats_the_glibc_local_form() {
-        let t = UNIX_EPOCH + Duration::from_secs(1_796_031_843); // 2026-11-30 09:44:03 UTC
+        let t = 1_796_031_843; // 2026-11-30 09:44:03 UTC
         let line = format_line(
             Facility::AUTHPRIV,
             Severity::Info,
@@ -232,7 +241,7 @@ mod tests {
             line,
             "<86>Nov 30 09:44:03 generic-credential-provider[42]: Credential request fulfilled for a.io"
         );
-        let t = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29 00:00:00
+        let t = 951_782_400; // 2000-02-29 00:00:00
         let line = format_line(
             Facility::from_name("local7").unwrap(),
             Severity::Err,
@@ -266,13 +275,13 @@ mod tests {
     #[test]
     fn miri_escapes_and_bounds_hostile_text() {
         let hostile = format!("a\nb\u{1b}[31m\u{202e}{}", "\u{7f}".repeat(3000));
-        let line = format_line(Facility::AUTHPRIV, Severity::Err, UNIX_EPOCH, 1, &hostile);
+        let line = format_line(Facility::AUTHPRIV, Severity::Err, 0, 1, &hostile);
         assert!(line.len() <= MAX_LINE_BYTES);
         assert!(line.ends_with(TRUNCATION_MARK));
         assert!(line.bytes().all(|b| (0x20..0x7f).contains(&b)));
         assert!(line.contains("a\\nb\\u{001B}[31m\\u{202E}\\u{007F}"));
         // Already-escaped text is not escaped twice.
-        let line = format_line(Facility::AUTHPRIV, Severity::Err, UNIX_EPOCH, 1, "a\\nb");
+        let line = format_line(Facility::AUTHPRIV, Severity::Err, 0, 1, "a\\nb");
         assert!(line.ends_with(": a\\nb"));
         assert!(!line.trim_end_matches(TRUNCATION_MARK).ends_with("\\u{00"));
     }

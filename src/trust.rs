@@ -9,60 +9,287 @@
 //! The rules are plain functions of one `fstat` result, so they are unit-tested
 //! without touching the file system.
 
-use crate::error::{Error, Problem, Subject};
+use crate::errno::Errno;
+use crate::error::Escaped;
 use crate::secret::Secret;
-use crate::sys::{self, Stat};
-use std::ffi::CString;
-use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use crate::sys::{self, DirEntry, Fd, FileType, Open, Perm, Stat, Uid};
+use alloc::ffi::CString;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
 
 /// Largest credential file read, in bytes.
-pub const MAX_CREDENTIAL_FILE_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_CREDENTIAL_FILE_BYTES: usize = 64 * 1024;
 /// Write permission for group or others: never allowed on a directory we trust.
-pub const GROUP_OR_OTHER_WRITE: u32 = 0o022;
+const GROUP_OR_OTHER_WRITE: u32 = 0o022;
 /// Any permission for group or others: never allowed on a credential file.
-pub const GROUP_OR_OTHER_ANY: u32 = 0o077;
+const GROUP_OR_OTHER_ANY: u32 = 0o077;
 /// Read permission for group or others (only used to word a message).
-pub const GROUP_OR_OTHER_READ: u32 = 0o044;
-/// The permission bits of `st_mode`, including setuid, setgid and sticky.
-pub const PERMISSION_BITS: u32 = 0o7777;
-/// The owner every trusted file and directory may have besides the effective user.
-const ROOT_UID: u32 = 0;
+const GROUP_OR_OTHER_READ: u32 = 0o044;
+/// How often a file that changed while it was read is read again before the
+/// read is refused: a writer that rewrites in place once is outwaited, one
+/// that never stops is not.
+const MAX_READ_ATTEMPTS: usize = 3;
 
-/// What a file-type in `st_mode` is called in messages.
-pub fn kind_name(mode: u32) -> &'static str {
-    match mode & sys::MODE_TYPE_MASK {
-        sys::MODE_REGULAR => "a regular file",
-        sys::MODE_DIRECTORY => "a directory",
-        sys::MODE_SYMLINK => "a symbolic link",
-        sys::MODE_FIFO => "a FIFO",
-        sys::MODE_SOCKET => "a socket",
-        sys::MODE_CHAR_DEVICE => "a character device",
-        sys::MODE_BLOCK_DEVICE => "a block device",
-        _ => "of an unknown file type",
+/// The credential root: an absolute path without `.` or `..` components,
+/// validated once where it is given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CredRoot(String);
+
+impl CredRoot {
+    /// The default root.
+    pub(crate) const DEFAULT: &str = "/etc/kubernetes/registries";
+
+    /// Accepts an absolute path whose components are neither `.` nor `..`
+    /// (the walk checks each component it opens, so it must open the
+    /// directories the path names, not their parents).
+    pub(crate) fn parse(path: &str) -> Option<Self> {
+        let rest = path.strip_prefix('/')?;
+        if rest.split('/').any(|c| c == "." || c == "..") || path.contains('\0') {
+            return None;
+        }
+        Some(Self(path.into()))
     }
+
+    /// The path as given.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    fn components(&self) -> impl Iterator<Item = &str> {
+        self.0.split('/').filter(|c| !c.is_empty())
+    }
+}
+
+impl fmt::Display for FileType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Regular => "a regular file",
+            Self::Directory => "a directory",
+            Self::Symlink => "a symbolic link",
+            Self::Fifo => "a FIFO",
+            Self::Socket => "a socket",
+            Self::CharDevice => "a character device",
+            Self::BlockDevice => "a block device",
+            Self::Unknown => "of an unknown file type",
+        })
+    }
+}
+
+/// Whether a refused path is a directory on the way to a file, or the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Subject {
+    /// The credential root, a directory above it, or one below it.
+    Directory,
+    /// A credential file.
+    File,
+}
+
+/// A broken trust rule, with what was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Violation {
+    /// A symbolic link where none may be.
+    SymbolicLink,
+    /// Something other than a directory on the way to the credential root.
+    NotDirectory(FileType),
+    /// Something other than a regular file where a credential file was expected.
+    NotRegularFile(FileType),
+    /// Owned by neither root nor the effective user.
+    BadOwner(Uid),
+    /// A directory writable by group or others (a sticky bit does not excuse it).
+    DirectoryWritable(Perm),
+    /// A credential file with any permission bit for group or others.
+    FileAccessible(Perm),
+    /// A credential file with more than one hard link.
+    HardLinked(u64),
+    /// A credential file with no link left: it was replaced (unlinked)
+    /// between the open and the read, as `install` and some editors do.
+    Replaced,
+    /// A credential file larger than [`MAX_CREDENTIAL_FILE_BYTES`].
+    TooLarge(u64),
+    /// The file changed while it was read, every time it was read.
+    Changed,
+}
+
+/// A directory or file that broke a trust rule, with its path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refused {
+    /// The path.
+    pub(crate) path: String,
+    /// Directory or file.
+    pub(crate) subject: Subject,
+    /// The rule.
+    pub(crate) violation: Violation,
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = Escaped(&self.path);
+        match (self.violation, self.subject) {
+            (Violation::SymbolicLink, Subject::File) => {
+                write!(
+                    f,
+                    "{p} is a symbolic link; credential files must be regular files"
+                )
+            }
+            (Violation::SymbolicLink, Subject::Directory) => write!(
+                f,
+                "{p} is a symbolic link; the credential root and every directory on the way to it must be real directories"
+            ),
+            (Violation::NotDirectory(kind), _) => write!(f, "{p} is {kind}, not a directory"),
+            (Violation::NotRegularFile(kind), _) => {
+                write!(f, "{p} is {kind}; credential files must be regular files")
+            }
+            (Violation::BadOwner(Uid(uid)), Subject::File) => {
+                write!(f, "{p} is owned by uid {uid}, not root; run chown root {p}")
+            }
+            (Violation::BadOwner(Uid(uid)), Subject::Directory) => write!(
+                f,
+                "directory {p} is owned by uid {uid}, not root; run chown root {p}"
+            ),
+            (Violation::DirectoryWritable(Perm(mode)), _) => write!(
+                f,
+                "directory {p} is writable by group or others (mode {mode:04o}); run chmod go-w {p}"
+            ),
+            (Violation::FileAccessible(Perm(mode)), _) => {
+                let what = if mode & GROUP_OR_OTHER_READ != 0 {
+                    "readable"
+                } else {
+                    "accessible"
+                };
+                write!(
+                    f,
+                    "{p} is {what} by group or others (mode {mode:04o}); run chmod 600 {p}"
+                )
+            }
+            (Violation::HardLinked(links), _) => write!(
+                f,
+                "{p} has {links} hard links; a credential file must have exactly one (replace the link with a copy)"
+            ),
+            (Violation::Replaced, _) => write!(
+                f,
+                "{p} was replaced while it was read; write a temporary file and rename it over the name (or use put), so a reader never sees it missing"
+            ),
+            (Violation::TooLarge(size), _) => write!(
+                f,
+                "{p} is {size} bytes, more than the {MAX_CREDENTIAL_FILE_BYTES}-byte limit for a credential file"
+            ),
+            (Violation::Changed, _) => write!(
+                f,
+                "{p} changed while it was read; write a temporary file and rename it (or use put)"
+            ),
+        }
+    }
+}
+
+/// What was being done when a system call on a path failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// `open`.
+    Open,
+    /// `fstat`.
+    Stat,
+    /// Listing a directory.
+    List,
+    /// `read`.
+    Read,
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Open => "open",
+            Self::Stat => "stat",
+            Self::List => "list",
+            Self::Read => "read",
+        })
+    }
+}
+
+/// A system call on a path that failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IoFailure {
+    /// The path.
+    pub(crate) path: String,
+    /// What was being done.
+    pub(crate) action: Action,
+    /// The error.
+    pub(crate) errno: Errno,
+}
+
+impl fmt::Display for IoFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cannot {} {}: {}",
+            self.action,
+            Escaped(&self.path),
+            self.errno
+        )
+    }
+}
+
+/// Why a trusted open or read failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TrustError {
+    /// A rule was broken.
+    Refused(Refused),
+    /// A system call failed.
+    Io(IoFailure),
+}
+
+impl fmt::Display for TrustError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Refused(r) => r.fmt(f),
+            Self::Io(e) => e.fmt(f),
+        }
+    }
+}
+
+impl TrustError {
+    /// Whether the failure was a permission error (`check` then says to run as root).
+    pub(crate) fn is_permission_denied(&self) -> bool {
+        matches!(self, Self::Io(IoFailure { errno, .. }) if *errno == Errno::ACCESS)
+    }
+}
+
+fn io(path: &str, action: Action, errno: Errno) -> TrustError {
+    TrustError::Io(IoFailure {
+        path: path.into(),
+        action,
+        errno,
+    })
+}
+
+fn refused(path: &str, subject: Subject, violation: Violation) -> TrustError {
+    TrustError::Refused(Refused {
+        path: path.into(),
+        subject,
+        violation,
+    })
+}
+
+/// The owner and type rules every trusted entry shares.
+fn check_owner(st: Stat, euid: Uid) -> Result<(), Violation> {
+    if st.owner != Uid::ROOT && st.owner != euid {
+        return Err(Violation::BadOwner(st.owner));
+    }
+    Ok(())
 }
 
 /// The rule for the credential root and every directory above or below it:
 /// a directory, owned by root or `euid`, not writable by group or others. A
 /// sticky bit does not excuse a world-writable directory: `/tmp` is refused.
-pub fn check_directory(st: Stat, euid: u32) -> Result<(), Problem> {
-    match st.mode & sys::MODE_TYPE_MASK {
-        sys::MODE_DIRECTORY => {}
-        sys::MODE_SYMLINK => return Err(Problem::SymbolicLink),
-        _ => {
-            return Err(Problem::NotDirectory {
-                kind: kind_name(st.mode),
-            });
-        }
+pub(crate) fn check_directory(st: Stat, euid: Uid) -> Result<(), Violation> {
+    match st.file_type {
+        FileType::Directory => {}
+        FileType::Symlink => return Err(Violation::SymbolicLink),
+        other => return Err(Violation::NotDirectory(other)),
     }
-    if st.uid != ROOT_UID && st.uid != euid {
-        return Err(Problem::BadOwner { uid: st.uid });
-    }
-    if st.mode & GROUP_OR_OTHER_WRITE != 0 {
-        return Err(Problem::DirectoryWritable {
-            mode: st.mode & PERMISSION_BITS,
-        });
+    check_owner(st, euid)?;
+    if st.perm.0 & GROUP_OR_OTHER_WRITE != 0 {
+        return Err(Violation::DirectoryWritable(st.perm));
     }
     Ok(())
 }
@@ -70,34 +297,26 @@ pub fn check_directory(st: Stat, euid: u32) -> Result<(), Problem> {
 /// The rule for a credential file: a regular file, owned by root or `euid`,
 /// no permission bits for group or others (0600 and 0400 pass), exactly one
 /// hard link, at most [`MAX_CREDENTIAL_FILE_BYTES`].
-pub fn check_file(st: Stat, euid: u32) -> Result<(), Problem> {
-    match st.mode & sys::MODE_TYPE_MASK {
-        sys::MODE_REGULAR => {}
-        sys::MODE_SYMLINK => return Err(Problem::SymbolicLink),
-        _ => {
-            return Err(Problem::NotRegularFile {
-                kind: kind_name(st.mode),
-            });
-        }
+pub(crate) fn check_file(st: Stat, euid: Uid) -> Result<(), Violation> {
+    match st.file_type {
+        FileType::Regular => {}
+        FileType::Symlink => return Err(Violation::SymbolicLink),
+        other => return Err(Violation::NotRegularFile(other)),
     }
-    if st.uid != ROOT_UID && st.uid != euid {
-        return Err(Problem::BadOwner { uid: st.uid });
-    }
-    if st.mode & GROUP_OR_OTHER_ANY != 0 {
-        return Err(Problem::FileAccessible {
-            mode: st.mode & PERMISSION_BITS,
-        });
+    check_owner(st, euid)?;
+    if st.perm.0 & GROUP_OR_OTHER_ANY != 0 {
+        return Err(Violation::FileAccessible(st.perm));
     }
     // A second link would let whoever can reach it elsewhere see or swap the
-    // secret (core(5) refuses such files for the same reason).
-    if st.nlink != 1 {
-        return Err(Problem::HardLinked { nlink: st.nlink });
+    // secret (core(5) refuses such files for the same reason). No link at
+    // all: the name was replaced after we opened it.
+    match st.links {
+        0 => return Err(Violation::Replaced),
+        1 => {}
+        links => return Err(Violation::HardLinked(links)),
     }
     if st.size > MAX_CREDENTIAL_FILE_BYTES as u64 {
-        return Err(Problem::TooLarge {
-            size: st.size,
-            limit: MAX_CREDENTIAL_FILE_BYTES,
-        });
+        return Err(Violation::TooLarge(st.size));
     }
     Ok(())
 }
@@ -105,220 +324,183 @@ pub fn check_file(st: Stat, euid: u32) -> Result<(), Problem> {
 /// A directory that passed [`check_directory`], held open so that everything
 /// below it is opened relative to this descriptor, never by path again.
 #[derive(Debug)]
-pub struct TrustedDir {
-    fd: OwnedFd,
+pub(crate) struct TrustedDir {
+    fd: Fd,
     path: String,
-    euid: u32,
+    euid: Uid,
 }
 
 /// A credential file read through a checked descriptor.
 #[derive(Debug)]
-pub struct TrustedFile {
+pub(crate) struct TrustedFile {
     /// The path, for messages.
-    pub path: String,
+    pub(crate) path: String,
     /// Exactly the file's bytes.
-    pub contents: Secret,
+    pub(crate) contents: Secret,
 }
 
-fn c_name(path: &str, name: &str) -> Result<CString, Error> {
-    CString::new(name).map_err(|_| Error::Io {
-        path: join(path, name),
-        action: "open",
-        source: io::ErrorKind::InvalidInput.into(),
-    })
-}
-
-fn join(dir: &str, name: &str) -> String {
-    let mut path = String::with_capacity(dir.len() + 1 + name.len());
-    path.push_str(dir);
-    if !dir.ends_with('/') {
-        path.push('/');
-    }
-    path.push_str(name);
-    path
+fn c_name(name: &str) -> Result<CString, Errno> {
+    CString::new(name).map_err(|_| Errno::INVALID)
 }
 
 impl TrustedDir {
     /// Walks from `/` to `root` one component at a time, refusing a symbolic
     /// link anywhere and checking every directory, `/` and `root` included.
-    pub fn open_root(root: &str) -> Result<Self, Error> {
+    /// The descriptors of the directories above the root are kept open until
+    /// exit rather than closed one by one: the process is about to end.
+    pub(crate) fn open_root(root: &CredRoot) -> Result<Self, TrustError> {
         let euid = sys::effective_uid();
-        let components = root
-            .strip_prefix('/')
-            .map(|rest| rest.split('/').filter(|c| !c.is_empty()));
-        let Some(components) = components else {
-            return Err(Error::CredrootNotAbsolute(root.to_owned()));
-        };
-        let components: Vec<&str> = components.collect();
-        if components.iter().any(|c| *c == "." || *c == "..") {
-            return Err(Error::CredrootNotAbsolute(root.to_owned()));
-        }
-        let slash = c"/";
-        let fd = sys::open_dir_at(None, slash).map_err(|source| Error::Io {
-            path: "/".into(),
-            action: "open",
-            source,
-        })?;
+        let fd = sys::open_at(None, c"/", Open::DirPath).map_err(|e| io("/", Action::Open, e))?;
         let mut dir = Self {
             fd,
-            path: "/".to_owned(),
+            path: "/".into(),
             euid,
         };
-        dir.check("/")?;
-        for component in components {
-            dir = dir.open_subdir(component)?.ok_or_else(|| Error::Io {
-                path: join(&dir.path, component),
-                action: "open",
-                source: io::ErrorKind::NotFound.into(),
-            })?;
+        dir.check()?;
+        for component in root.components() {
+            let Some(sub) = dir.open_subdir(component)? else {
+                return Err(io(
+                    &dir.child_path(component),
+                    Action::Open,
+                    Errno::NOT_FOUND,
+                ));
+            };
+            core::mem::replace(&mut dir, sub).fd.keep_until_exit();
         }
         Ok(dir)
     }
 
-    fn check(&self, path: &str) -> Result<(), Error> {
-        let st = sys::fstat(self.fd.as_fd()).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            action: "stat",
-            source,
-        })?;
-        check_directory(st, self.euid).map_err(|problem| Error::Untrusted {
-            path: path.to_owned(),
-            subject: Subject::Directory,
-            problem,
-        })
+    fn check(&self) -> Result<(), TrustError> {
+        let st = sys::fstat(&self.fd).map_err(|e| io(&self.path, Action::Stat, e))?;
+        check_directory(st, self.euid).map_err(|v| refused(&self.path, Subject::Directory, v))
     }
 
-    /// The path this directory was reached by.
-    pub fn path(&self) -> &str {
-        &self.path
+    /// The path of `name` in this directory, for messages.
+    pub(crate) fn child_path(&self, name: &str) -> String {
+        let mut path = String::with_capacity(self.path.len() + 1 + name.len());
+        path.push_str(&self.path);
+        if !self.path.ends_with('/') {
+            path.push('/');
+        }
+        path.push_str(name);
+        path
     }
 
     /// The entries of this directory, listed through its checked descriptor.
-    pub fn list(&self) -> Result<Vec<(Vec<u8>, sys::EntryKind)>, Error> {
-        sys::list_dir(self.fd.as_fd()).map_err(|source| Error::Io {
-            path: self.path.clone(),
-            action: "list",
-            source,
-        })
+    pub(crate) fn list(&self) -> Result<Vec<DirEntry>, TrustError> {
+        sys::list_dir(&self.fd).map_err(|e| io(&self.path, Action::List, e))
     }
 
     /// Opens and checks the sub-directory `name`; `Ok(None)` if it does not exist.
-    pub fn open_subdir(&self, name: &str) -> Result<Option<Self>, Error> {
-        let path = join(&self.path, name);
-        let c = c_name(&self.path, name)?;
-        match sys::open_dir_at(Some(self.fd.as_fd()), &c) {
+    pub(crate) fn open_subdir(&self, name: &str) -> Result<Option<Self>, TrustError> {
+        let path = self.child_path(name);
+        let c = c_name(name).map_err(|e| io(&path, Action::Open, e))?;
+        match sys::open_at(Some(&self.fd), &c, Open::DirPath) {
             Ok(fd) => {
                 let dir = Self {
                     fd,
                     path,
                     euid: self.euid,
                 };
-                dir.check(&dir.path)?;
+                dir.check()?;
                 Ok(Some(dir))
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(self.explain(&c, path, Subject::Directory, source)),
+            Err(e) if e == Errno::NOT_FOUND => Ok(None),
+            Err(e) => Err(self.explain(&c, &path, Subject::Directory, e)),
         }
     }
 
     /// Opens, checks and reads the credential file `name`; `Ok(None)` if it
-    /// does not exist. Reads exactly `st_size` bytes into one buffer.
-    pub fn read_file(&self, name: &str) -> Result<Option<TrustedFile>, Error> {
-        let path = join(&self.path, name);
-        let c = c_name(&self.path, name)?;
-        let fd = match sys::open_file_at(self.fd.as_fd(), &c) {
+    /// does not exist. Reads exactly `st_size` bytes into one buffer, and
+    /// only returns them if the file did not change while it was read.
+    pub(crate) fn read_file(&self, name: &str) -> Result<Option<TrustedFile>, TrustError> {
+        let path = self.child_path(name);
+        let c = c_name(name).map_err(|e| io(&path, Action::Open, e))?;
+        let fd = match sys::open_at(Some(&self.fd), &c, Open::FileRead) {
             Ok(fd) => fd,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(self.explain(&c, path, Subject::File, source)),
+            Err(e) if e == Errno::NOT_FOUND => return Ok(None),
+            Err(e) => return Err(self.explain(&c, &path, Subject::File, e)),
         };
-        let st = sys::fstat(fd.as_fd()).map_err(|source| Error::Io {
-            path: path.clone(),
-            action: "stat",
-            source,
-        })?;
-        if let Err(problem) = check_file(st, self.euid) {
-            return Err(Error::Untrusted {
-                path,
-                subject: Subject::File,
-                problem,
-            });
-        }
-        let contents = read_exactly(&fd, st.size).map_err(|e| match e {
-            ReadError::Io(source) => Error::Io {
-                path: path.clone(),
-                action: "read",
-                source,
-            },
-            ReadError::Problem(problem) => Error::Untrusted {
-                path: path.clone(),
-                subject: Subject::File,
-                problem,
-            },
-        })?;
+        let contents = self.read_unchanged(&fd, &path)?;
         Ok(Some(TrustedFile { path, contents }))
     }
 
-    /// Turns a failed open into the broken rule when there is one (`ELOOP`
-    /// for a symbolic link, `ENXIO` for a socket, `ENOTDIR`), looking at the
+    /// Reads the file until two `fstat`s around one read agree on its
+    /// version (inode, size, modification and change times), at most
+    /// [`MAX_READ_ATTEMPTS`] times: a same-length rewrite in place changes
+    /// no size but would splice two passwords.
+    fn read_unchanged(&self, fd: &Fd, path: &str) -> Result<Secret, TrustError> {
+        let mut before = sys::fstat(fd).map_err(|e| io(path, Action::Stat, e))?;
+        for _ in 0..MAX_READ_ATTEMPTS {
+            check_file(before, self.euid).map_err(|v| refused(path, Subject::File, v))?;
+            let contents = read_at_start(fd, before.size).map_err(|e| io(path, Action::Read, e))?;
+            let after = sys::fstat(fd).map_err(|e| io(path, Action::Stat, e))?;
+            if after.version == before.version && contents.len() as u64 == before.size {
+                return Ok(contents);
+            }
+            before = after;
+        }
+        Err(refused(path, Subject::File, Violation::Changed))
+    }
+
+    /// Turns a failed open into the broken rule when there is one (`ENOTDIR`
+    /// or `ELOOP` for a symbolic link, `ENXIO` for a socket), looking at the
     /// entry without following it; otherwise reports the OS error.
-    fn explain(&self, name: &CString, path: String, subject: Subject, source: io::Error) -> Error {
-        if let Ok(st) = sys::lstat_at(Some(self.fd.as_fd()), name) {
+    fn explain(&self, name: &CString, path: &str, subject: Subject, errno: Errno) -> TrustError {
+        if let Ok(st) = sys::lstat_at(Some(&self.fd), name) {
             let verdict = match subject {
                 Subject::Directory => check_directory(st, self.euid),
                 Subject::File => check_file(st, self.euid),
             };
             if let Err(
-                problem @ (Problem::SymbolicLink
-                | Problem::NotDirectory { .. }
-                | Problem::NotRegularFile { .. }),
+                violation @ (Violation::SymbolicLink
+                | Violation::NotDirectory(_)
+                | Violation::NotRegularFile(_)),
             ) = verdict
             {
-                return Error::Untrusted {
-                    path,
-                    subject,
-                    problem,
-                };
+                return refused(path, subject, violation);
             }
         }
-        Error::Io {
-            path,
-            action: "open",
-            source,
-        }
+        io(path, Action::Open, errno)
     }
 }
 
-enum ReadError {
-    Io(io::Error),
-    Problem(Problem),
+/// Why [`read_bounded`] failed.
+#[derive(Debug)]
+pub(crate) enum BoundedReadError {
+    /// The file could not be opened.
+    Open(Errno),
+    /// It could not be read.
+    Read(Errno),
+    /// It holds more than the limit.
+    TooLarge,
 }
 
-/// Reads exactly `size` bytes: a short read or a byte past `size` means the
-/// file changed between `fstat` and `read`, and is refused.
-fn read_exactly(fd: &OwnedFd, size: u64) -> Result<Secret, ReadError> {
-    let expected = usize::try_from(size).map_err(|_| {
-        ReadError::Problem(Problem::TooLarge {
-            size,
-            limit: MAX_CREDENTIAL_FILE_BYTES,
-        })
-    })?;
-    // One spare byte detects growth without a second buffer.
-    let mut buf = Secret::with_capacity(expected + 1);
+/// Reads a file that is no secret and needs no trust rules (the kubelet's
+/// config, which `check` audits), with the credential-file open flags (no
+/// symbolic link in the last component, no hang on a FIFO) and a size bound.
+pub(crate) fn read_bounded(path: &str, max_bytes: usize) -> Result<Vec<u8>, BoundedReadError> {
+    let c = c_name(path).map_err(BoundedReadError::Open)?;
+    let fd = sys::open_at(None, &c, Open::FileRead).map_err(BoundedReadError::Open)?;
+    // One spare byte tells "exactly the limit" from "more".
+    let mut buf = Secret::with_capacity(max_bytes + 1);
+    while buf.read_from(&fd).map_err(BoundedReadError::Read)? > 0 {}
+    if buf.len() > max_bytes {
+        return Err(BoundedReadError::TooLarge);
+    }
+    Ok(buf.as_bytes().to_vec())
+}
+
+/// Reads up to `size` bytes from the start of the file (`pread`, so a second
+/// attempt reads the same bytes again); fewer at end of file.
+fn read_at_start(fd: &Fd, size: u64) -> Result<Secret, Errno> {
+    // check_file bounded the size, so it fits.
+    let expected = usize::try_from(size).unwrap_or(MAX_CREDENTIAL_FILE_BYTES);
+    let mut buf = Secret::with_capacity(expected);
     while !buf.is_full() {
-        match buf.read_from(fd.as_fd()) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => return Err(ReadError::Io(e)),
+        if buf.read_at(fd)? == 0 {
+            break;
         }
-    }
-    if buf.len() > expected {
-        return Err(ReadError::Problem(Problem::Grew { expected: size }));
-    }
-    if buf.len() < expected {
-        return Err(ReadError::Problem(Problem::ShortRead {
-            expected: size,
-            got: buf.len(),
-        }));
     }
     Ok(buf)
 }
@@ -327,119 +509,129 @@ fn read_exactly(fd: &OwnedFd, size: u64) -> Result<Secret, ReadError> {
 mod tests {
     use super::*;
 
-    const EUID: u32 = 1000;
+    const EUID: Uid = Uid(1000);
 
-    fn stat(kind: u32, perm: u32, uid: u32) -> Stat {
-        Stat {
-            mode: kind | perm,
-            uid,
-            nlink: 1,
-            size: 10,
-        }
+    fn stat(file_type: FileType, perm: u32, owner: u32) -> Stat {
+        let mut st = sys::tests::sample_stat();
+        st.file_type = file_type;
+        st.perm = Perm(perm);
+        st.owner = Uid(owner);
+        st
     }
 
     #[test]
     fn miri_directory_rules() {
-        let ok = [
-            stat(sys::MODE_DIRECTORY, 0o755, 0),
-            stat(sys::MODE_DIRECTORY, 0o700, EUID),
-        ];
-        for st in ok {
+        for st in [
+            stat(FileType::Directory, 0o755, 0),
+            stat(FileType::Directory, 0o700, 1000),
+        ] {
             assert_eq!(check_directory(st, EUID), Ok(()));
         }
         let refused = [
             (
-                stat(sys::MODE_DIRECTORY, 0o775, 0),
-                Problem::DirectoryWritable { mode: 0o775 },
+                stat(FileType::Directory, 0o775, 0),
+                Violation::DirectoryWritable(Perm(0o775)),
             ),
             (
-                stat(sys::MODE_DIRECTORY, 0o757, 0),
-                Problem::DirectoryWritable { mode: 0o757 },
+                stat(FileType::Directory, 0o757, 0),
+                Violation::DirectoryWritable(Perm(0o757)),
             ),
             (
-                stat(sys::MODE_DIRECTORY, 0o1777, 0),
-                Problem::DirectoryWritable { mode: 0o1777 },
+                stat(FileType::Directory, 0o1777, 0),
+                Violation::DirectoryWritable(Perm(0o1777)),
             ),
             (
-                stat(sys::MODE_DIRECTORY, 0o755, 1234),
-                Problem::BadOwner { uid: 1234 },
+                stat(FileType::Directory, 0o755, 1234),
+                Violation::BadOwner(Uid(1234)),
             ),
-            (stat(sys::MODE_SYMLINK, 0o777, 0), Problem::SymbolicLink),
+            (stat(FileType::Symlink, 0o777, 0), Violation::SymbolicLink),
             (
-                stat(sys::MODE_REGULAR, 0o600, 0),
-                Problem::NotDirectory {
-                    kind: "a regular file",
-                },
+                stat(FileType::Regular, 0o600, 0),
+                Violation::NotDirectory(FileType::Regular),
             ),
         ];
-        for (st, problem) in refused {
-            assert_eq!(check_directory(st, EUID), Err(problem));
+        for (st, violation) in refused {
+            assert_eq!(check_directory(st, EUID), Err(violation));
         }
     }
 
     #[test]
     fn miri_file_rules() {
         for perm in [0o600, 0o400] {
-            assert_eq!(check_file(stat(sys::MODE_REGULAR, perm, 0), EUID), Ok(()));
+            assert_eq!(check_file(stat(FileType::Regular, perm, 0), EUID), Ok(()));
             assert_eq!(
-                check_file(stat(sys::MODE_REGULAR, perm, EUID), EUID),
+                check_file(stat(FileType::Regular, perm, 1000), EUID),
                 Ok(())
             );
         }
         for perm in [0o644, 0o640, 0o604, 0o620, 0o660, 0o602, 0o610, 0o601] {
             assert_eq!(
-                check_file(stat(sys::MODE_REGULAR, perm, 0), EUID),
-                Err(Problem::FileAccessible { mode: perm })
+                check_file(stat(FileType::Regular, perm, 0), EUID),
+                Err(Violation::FileAccessible(Perm(perm)))
             );
         }
         assert_eq!(
-            check_file(stat(sys::MODE_REGULAR, 0o600, 7), EUID),
-            Err(Problem::BadOwner { uid: 7 })
+            check_file(stat(FileType::Regular, 0o600, 7), EUID),
+            Err(Violation::BadOwner(Uid(7)))
         );
-        let linked = Stat {
-            nlink: 2,
-            ..stat(sys::MODE_REGULAR, 0o600, 0)
-        };
-        assert_eq!(
-            check_file(linked, EUID),
-            Err(Problem::HardLinked { nlink: 2 })
-        );
-        let at_limit = Stat {
-            size: MAX_CREDENTIAL_FILE_BYTES as u64,
-            ..stat(sys::MODE_REGULAR, 0o600, 0)
-        };
+        let mut linked = stat(FileType::Regular, 0o600, 0);
+        linked.links = 2;
+        assert_eq!(check_file(linked, EUID), Err(Violation::HardLinked(2)));
+        linked.links = 0;
+        assert_eq!(check_file(linked, EUID), Err(Violation::Replaced));
+        let mut at_limit = stat(FileType::Regular, 0o600, 0);
+        at_limit.size = MAX_CREDENTIAL_FILE_BYTES as u64;
         assert_eq!(check_file(at_limit, EUID), Ok(()));
-        let big = Stat {
-            size: MAX_CREDENTIAL_FILE_BYTES as u64 + 1,
-            ..at_limit
-        };
-        assert!(matches!(
+        let mut big = at_limit;
+        big.size += 1;
+        assert_eq!(
             check_file(big, EUID),
-            Err(Problem::TooLarge { .. })
-        ));
-        for (kind, name) in [
-            (sys::MODE_FIFO, "a FIFO"),
-            (sys::MODE_SOCKET, "a socket"),
-            (sys::MODE_DIRECTORY, "a directory"),
-            (sys::MODE_CHAR_DEVICE, "a character device"),
+            Err(Violation::TooLarge(MAX_CREDENTIAL_FILE_BYTES as u64 + 1))
+        );
+        for kind in [
+            FileType::Fifo,
+            FileType::Socket,
+            FileType::Directory,
+            FileType::CharDevice,
         ] {
             assert_eq!(
                 check_file(stat(kind, 0o600, 0), EUID),
-                Err(Problem::NotRegularFile { kind: name })
+                Err(Violation::NotRegularFile(kind))
             );
         }
     }
 
     #[test]
-    fn refuses_relative_and_dotdot_credential_roots() {
-        for root in ["relative/dir", "/etc/../tmp", "/etc/./kubernetes", ""] {
-            assert!(
-                matches!(
-                    TrustedDir::open_root(root),
-                    Err(Error::CredrootNotAbsolute(_))
-                ),
-                "{root}"
-            );
+    fn miri_credential_roots_must_be_absolute_without_dot_components() {
+        for bad in [
+            "relative/dir",
+            "/etc/../tmp",
+            "/etc/./kubernetes",
+            "",
+            "/a/..",
+        ] {
+            assert_eq!(CredRoot::parse(bad), None, "{bad}");
         }
+        for good in [
+            "/",
+            "/etc/kubernetes/registries",
+            "/a//b/",
+            "/a/.hidden/..b",
+        ] {
+            assert!(CredRoot::parse(good).is_some(), "{good}");
+        }
+    }
+
+    #[test]
+    fn miri_messages_name_the_rule_and_the_fix() {
+        let e = Refused {
+            path: "/etc/kubernetes/registries/example.org.json".into(),
+            subject: Subject::File,
+            violation: Violation::FileAccessible(Perm(0o644)),
+        };
+        assert_eq!(
+            e.to_string(),
+            "/etc/kubernetes/registries/example.org.json is readable by group or others (mode 0644); run chmod 600 /etc/kubernetes/registries/example.org.json"
+        );
     }
 }

@@ -326,7 +326,7 @@ fn refuses_bad_credential_files_naming_the_key_never_the_value() {
     let cases = [
         (
             format!(r#"{{"username":"u","pasword":"{secret}"}}"#),
-            " has an unknown key \"pasword\"; the keys are username, password and duration",
+            " has an unknown key \"pasword\" (did you mean \"password\"?); the keys are username, password and duration",
         ),
         (
             format!(r#"{{"username":"u","password":"{secret}","password":"{secret}2"}}"#),
@@ -381,16 +381,25 @@ fn help_version_and_usage_errors() {
             .starts_with("generic-credential-provider: a kubelet image credential provider")
     );
     let version = run(&["--version"], b"");
-    assert_eq!(
-        (version.code, version.stdout.as_str()),
-        (
-            0,
-            concat!(
-                "generic-credential-provider ",
-                env!("CARGO_PKG_VERSION"),
-                "\n"
-            )
-        )
+    assert_eq!(version.code, 0);
+    // `generic-credential-provider VERSION (COMMIT, TARGET)`: the commit is
+    // what the release script built, `unknown` for a plain cargo build.
+    let line = version.stdout.strip_suffix(")\n").unwrap();
+    let rest = line
+        .strip_prefix(concat!(
+            "generic-credential-provider ",
+            env!("CARGO_PKG_VERSION"),
+            " ("
+        ))
+        .unwrap();
+    let (commit, target) = rest.split_once(", ").unwrap();
+    assert!(
+        commit == "unknown" || (commit.len() >= 7 && commit.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{line}"
+    );
+    assert!(
+        target.ends_with("-unknown-linux-musl") || target.ends_with("-unknown-linux-gnu"),
+        "{line}"
     );
     let bad = run(&["--bogus"], b"");
     assert_eq!((bad.code, bad.stdout.as_str()), (2, ""));
@@ -412,7 +421,10 @@ fn a_missing_credential_root_is_a_refusal_not_an_empty_answer() {
     );
     assert_eq!(
         out.refused(),
-        format!("cannot open {}: entity not found", missing.display())
+        format!(
+            "cannot open {}: No such file or directory",
+            missing.display()
+        )
     );
 }
 

@@ -335,7 +335,7 @@ fn a_real_rsyslogd_parses_facility_severity_program_pid_and_message() {
                 pids[1]
             ),
             format!(
-                "authpriv|err|generic-credential-provider|{}|Failed to fulfill credential request for broken.example.org: {} has an unknown key \"pasword\"; the keys are username, password and duration",
+                "authpriv|err|generic-credential-provider|{}|Failed to fulfill credential request for broken.example.org: {} has an unknown key \"pasword\" (did you mean \"password\"?); the keys are username, password and duration",
                 pids[2],
                 path.display()
             ),
