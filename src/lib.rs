@@ -5,6 +5,9 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+extern crate alloc;
+
+pub mod base64;
 pub mod check;
 pub mod cli;
 pub mod credfile;
