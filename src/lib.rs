@@ -21,6 +21,7 @@ pub mod request;
 pub mod response;
 pub mod secret;
 pub mod syslog;
+pub mod token;
 pub mod trust;
 
 mod sys;
