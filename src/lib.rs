@@ -11,6 +11,7 @@ pub mod base64;
 pub mod check;
 pub mod cli;
 pub mod credfile;
+pub mod dockerconfig;
 pub mod duration;
 pub mod error;
 pub mod kubelet_config;

@@ -542,6 +542,11 @@ pub(crate) mod json {
                 (Some(_), Some(_)) => Lookup::Duplicate,
             }
         }
+
+        /// The members in document order.
+        pub(crate) fn members(&self) -> impl Iterator<Item = (&str, &Value)> {
+            self.members.iter().map(|(k, v)| (k.as_str(), v))
+        }
     }
 
     /// Parses `text`; `None` if it is not one JSON value.
@@ -732,7 +737,7 @@ pub(crate) mod json {
             let Some(Value::Object(o)) = parse(r#"{"b":1,"a":"x","b":[true,null,2.5,-3]}"#) else {
                 panic!("not an object");
             };
-            let keys: Vec<&str> = o.members.iter().map(|(k, _)| k.as_str()).collect();
+            let keys: Vec<&str> = o.members().map(|(k, _)| k).collect();
             assert_eq!(keys, ["b", "a", "b"]);
             assert!(matches!(o.get("b"), Lookup::Duplicate));
             assert!(matches!(o.get("c"), Lookup::Absent));
