@@ -58,7 +58,8 @@ const DOCKER_HUB_ALIASES: &[&str] = &["index.docker.io", "registry-1.docker.io"]
 /// Docker's registry API version paths, which name the registry itself.
 const API_PATHS: &[&str] = &["v1", "v2"];
 
-/// Why a name cannot be a credential target.
+/// Why a name cannot be a credential target. Its message is a predicate,
+/// to follow the name (`TARGET <name> <message>`, `the key <message>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TargetError {
     /// Nothing left once the scheme is removed.
@@ -246,7 +247,8 @@ fn fits_file_name(stem: &str) -> bool {
     stem.len() + FILE_SUFFIX.len() <= NAME_MAX_BYTES
 }
 
-/// Why an entry is not imported.
+/// Why an entry is not imported; its message follows the entry's key in a
+/// report line (`<key>: skipped: <message>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SkipReason {
     /// The key cannot be a target.
@@ -342,7 +344,8 @@ pub struct DockerConfig {
     pub cred_helpers: Vec<String>,
 }
 
-/// Why a whole config was refused.
+/// Why a whole config was refused. Its message is a predicate, to follow
+/// the file's name (`<file> is not valid JSON`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DockerConfigError {
     /// More than [`MAX_CONFIG_BYTES`].
