@@ -321,7 +321,7 @@ fn explain_image(root: &TrustedDir, image: &str, audit: &mut Audit) {
         domain.as_str(),
         parsed.path().as_str()
     ));
-    let lookup = match lookup::find(root, &parsed, true) {
+    let lookup = match lookup::find(root, &parsed, None, true) {
         Ok(lookup) => lookup,
         Err(e) => return audit.fail(format!("{head}: {}", explain(&e))),
     };

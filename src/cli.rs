@@ -51,6 +51,8 @@ pub(crate) struct PluginOptions {
     pub(crate) log_socket: String,
     /// `--log-facility`.
     pub(crate) log_facility: Facility,
+    /// `--service-account-audience`: the audience a token must carry.
+    pub(crate) audience: Option<String>,
 }
 
 /// `check` options.
@@ -230,7 +232,7 @@ pub(crate) fn parse<'a>(args: impl Iterator<Item = &'a [u8]>) -> Result<Command,
 
 fn parse_plugin(args: &[&str]) -> Result<Command, Error> {
     let mut p = Parser::new(args);
-    let (mut root, mut log_socket, mut log_facility) = (None, None, None);
+    let (mut root, mut log_socket, mut log_facility, mut audience) = (None, None, None, None);
     while let Some(item) = p.next() {
         match item {
             Item::Help => return Ok(Command::Help),
@@ -244,6 +246,9 @@ fn parse_plugin(args: &[&str]) -> Result<Command, Error> {
             Item::Flag { name, inline } => match name {
                 "--credroot" => set(&mut root, name, credroot(p.value(name, inline)?)?)?,
                 "--log-socket" => set(&mut log_socket, name, p.value(name, inline)?)?,
+                "--service-account-audience" => {
+                    set(&mut audience, name, p.value(name, inline)?.to_string())?;
+                }
                 "--log-facility" => {
                     let value = p.value(name, inline)?;
                     let facility = Facility::from_name(value).ok_or_else(|| {
@@ -262,6 +267,7 @@ fn parse_plugin(args: &[&str]) -> Result<Command, Error> {
         credroot: root.unwrap_or_else(default_root),
         log_socket: log_socket.unwrap_or(syslog::DEFAULT_SOCKET).to_string(),
         log_facility: log_facility.unwrap_or(Facility::AUTHPRIV),
+        audience,
     }))
 }
 

@@ -8,6 +8,7 @@ use crate::credfile::ContentError;
 use crate::errno::Errno;
 use crate::request::RequestError;
 use crate::sys::HardeningFailure;
+use crate::token::TokenError;
 use crate::trust::TrustError;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -86,6 +87,8 @@ pub(crate) enum Error {
     Hardening(HardeningFailure),
     /// The request was refused.
     Request(RequestError),
+    /// The request's service-account token was refused.
+    Token(TokenError),
     /// A directory or file broke a trust rule, or a system call on it failed.
     Trust(TrustError),
     /// A credential file's contents are unusable.
@@ -156,6 +159,7 @@ impl fmt::Display for Error {
                 HardeningWarning(*failure)
             ),
             Self::Request(e) => e.fmt(f),
+            Self::Token(e) => e.fmt(f),
             Self::Trust(e) => e.fmt(f),
             Self::Content(e) => e.fmt(f),
             Self::Answer(e) => e.fmt(f),

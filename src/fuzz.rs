@@ -10,16 +10,21 @@
 )]
 
 use crate::answer::repository_key;
+use crate::base64::{Alphabet, Padding, decode};
 use crate::credfile::{self, Credential};
+use crate::dockerconfig::{self, Target};
 use crate::duration::Duration;
 use crate::matcher::{answer_matches, glob_match, urls_match_str};
 use crate::reference::{parse, parse_normalized_named};
 use crate::request::{self, ApiVersion};
 use crate::response::{AuthEntry, CacheKeyType, DecodedAuth, Response, kubelet_decode, write};
 use crate::secret::Secret;
+use crate::token::{Namespace, ServiceAccountName, claims};
 use alloc::borrow::ToOwned;
-use alloc::string::ToString;
+use alloc::format;
+use alloc::string::{String, ToString};
 use alloc::vec;
+use alloc::vec::Vec;
 
 /// `image_reference`: `Parse` prints back its input; normalized references
 /// make safe file names and print to themselves.
@@ -217,4 +222,154 @@ pub fn matcher(data: &[u8]) {
         answer_matches(&key, &name),
         "repository key {key:?} vs {name:?}"
     );
+}
+
+const TOKEN_NOW: u64 = 1_767_225_600;
+const TOKEN_AUDIENCE: &str = "registry.example.org";
+/// `{"alg":"RS256","kid":"k"}`.
+const TOKEN_HEADER: &str = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ";
+const TOKEN_SIGNATURE: &str = "c2lnbmF0dXJl";
+/// Shortest payload checked against messages.
+const TOKEN_MIN_CHECKED: usize = 8;
+
+fn base64url(bytes: &[u8]) -> String {
+    const URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let mut acc = 0u32;
+        for (i, &b) in chunk.iter().enumerate() {
+            acc |= u32::from(b) << (16 - 8 * i);
+        }
+        for i in 0..=chunk.len() {
+            out.push(char::from(URL[(acc >> (18 - 6 * i) & 63) as usize]));
+        }
+    }
+    out
+}
+
+/// `token`: arbitrary bytes as a service-account token (see fuzz/README.md
+/// for the input shape): never a panic, accepted claims are valid, and no
+/// message quotes the payload.
+pub fn token(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let audience = (mode & 2 != 0).then_some(TOKEN_AUDIENCE);
+    let (token, payload): (Vec<u8>, Option<Vec<u8>>) = if mode & 1 == 0 {
+        let payload = rest
+            .split(|&b| b == b'.')
+            .nth(1)
+            .and_then(|p| decode(p, Alphabet::UrlSafe, Padding::Forbidden, usize::MAX).ok())
+            .map(|s| s.as_bytes().to_vec());
+        (rest.to_vec(), payload)
+    } else {
+        let token = format!("{TOKEN_HEADER}.{}.{TOKEN_SIGNATURE}", base64url(rest));
+        (token.into_bytes(), Some(rest.to_vec()))
+    };
+    match claims(&token, TOKEN_NOW, audience) {
+        Ok(c) => {
+            let ns = c.namespace().as_str();
+            let name = c.service_account().as_str();
+            assert_eq!(Namespace::parse(ns).as_ref(), Some(c.namespace()));
+            assert_eq!(
+                ServiceAccountName::parse(name).as_ref(),
+                Some(c.service_account())
+            );
+            assert!((1..=63).contains(&ns.len()));
+            assert!(
+                ns.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            );
+            assert!(name.len() <= 253 && name != "." && name != "..");
+            assert!(!name.contains(['/', '\0']) && !name.split('.').any(str::is_empty));
+            if let Some(exp) = c.expires_at() {
+                assert!(exp + 60 >= TOKEN_NOW);
+            }
+        }
+        Err(e) => {
+            let text = e.to_string();
+            // Nothing is quoted: a message has neither braces nor double quotes.
+            assert!(!text.contains(['{', '"']), "{text}");
+            // The payload (every JSON object payload, that is: it has a brace)
+            // is never in a message. A payload of plain words could be a
+            // message's words by chance, so those are not checked.
+            let checked = |p: &[u8]| {
+                p.len() >= TOKEN_MIN_CHECKED
+                    && p.iter()
+                        .any(|&b| matches!(b, b'{' | b'"') || !(b' '..=b'~').contains(&b))
+            };
+            if let Some(payload) = payload.filter(|p| checked(p)) {
+                let p = String::from_utf8_lossy(&payload);
+                assert!(!text.contains(p.as_ref()), "{text}");
+            }
+        }
+    }
+}
+
+fn base64_standard(bytes: &[u8]) -> String {
+    const STD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let mut acc = 0u32;
+        for (i, &b) in chunk.iter().enumerate() {
+            acc |= u32::from(b) << (16 - 8 * i);
+        }
+        for i in 0..=chunk.len() {
+            out.push(char::from(STD[(acc >> (18 - 6 * i) & 63) as usize]));
+        }
+        for _ in chunk.len()..3 {
+            out.push('=');
+        }
+    }
+    out
+}
+
+/// `docker_config`: arbitrary bytes as a Docker `config.json`: imported
+/// targets are canonical and distinct, and an imported credential written
+/// back decodes to the same one.
+pub fn docker_config(data: &[u8]) {
+    let Ok(config) = dockerconfig::decode(data) else {
+        return;
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    for entry in &config.entries {
+        assert_eq!(entry.target.is_ok(), entry.credential.is_some());
+        let (Ok(target), Some((user, pass))) = (&entry.target, &entry.credential) else {
+            continue;
+        };
+        assert!(
+            !seen.contains(&target.as_str()),
+            "{} twice",
+            target.as_str()
+        );
+        seen.push(target.as_str());
+        assert_eq!(Target::parse(target.as_str()).as_ref(), Ok(target));
+        assert_eq!(
+            Target::from_docker_key(target.as_str()).as_ref(),
+            Ok(target)
+        );
+        assert!(!target.as_str().contains(['"', '\\', ' ', '\0']));
+        let (u, p) = (user.as_bytes(), pass.as_bytes());
+        assert!(core::str::from_utf8(u).is_ok() && core::str::from_utf8(p).is_ok());
+        // `auth` splits at the first ':', so a username with one cannot
+        // round-trip; the kubelet would read it the same way.
+        if u.contains(&b':') {
+            continue;
+        }
+        let mut plain = u.to_vec();
+        plain.push(b':');
+        plain.extend_from_slice(p);
+        let again = format!(
+            r#"{{"auths":{{"{}":{{"auth":"{}"}}}}}}"#,
+            target.as_str(),
+            base64_standard(&plain)
+        );
+        let back = dockerconfig::decode(again.as_bytes()).expect("a written-back config decodes");
+        let [one] = back.entries.as_slice() else {
+            panic!("one entry")
+        };
+        assert_eq!(one.target.as_ref(), Ok(target));
+        let (u2, p2) = one.credential.as_ref().expect("imported again");
+        assert_eq!((u2.as_bytes(), p2.as_bytes()), (u, p));
+    }
 }

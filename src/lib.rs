@@ -11,9 +11,11 @@ extern crate alloc;
 
 mod answer;
 mod arena;
+mod base64;
 mod check;
 mod cli;
 mod credfile;
+mod dockerconfig;
 mod duration;
 mod errno;
 mod error;
@@ -30,6 +32,7 @@ mod response;
 mod secret;
 mod sys;
 mod syslog;
+mod token;
 mod trust;
 
 pub use sys::{Allocator, Argv, MallocAllocator, abort_on_panic};
@@ -39,7 +42,9 @@ use alloc::string::String;
 use cli::{Command, PluginOptions};
 use core::ffi::c_int;
 use error::Error;
+use lookup::Identity;
 use syslog::{Log, Severity, Syslog};
+use token::UnverifiedClaims;
 
 /// The program name used in every message.
 pub(crate) const PROGRAM: &str = "generic-credential-provider";
@@ -125,15 +130,15 @@ fn fail(e: &Error) -> u8 {
 
 /// What a served request did, for the log line.
 enum Served {
-    /// Credentials returned.
-    Fulfilled,
+    /// Credentials returned from this file (relative to the root).
+    Fulfilled(String),
     /// No credential file for the registry.
     NotFound,
 }
 
 /// Plugin mode: answers one request and logs one event. Every secret it
-/// touches is owned by a `Secret` inside `serve`, so all of them are wiped
-/// before this returns.
+/// touches is owned by a `Secret`, so all of them are wiped before this
+/// returns.
 fn run_plugin(options: &PluginOptions, log: &mut dyn Log) -> Result<(), Error> {
     let request = {
         // The input buffer may hold a service-account token: it is wiped as
@@ -150,13 +155,20 @@ fn run_plugin(options: &PluginOptions, log: &mut dyn Log) -> Result<(), Error> {
         }
     };
     let subject = syslog::Subject::of(&request.image);
-    match serve(options, &request) {
-        Ok(Served::Fulfilled) => {
-            log.event(Severity::Info, &syslog::fulfilled(&subject));
-            Ok(())
-        }
-        Ok(Served::NotFound) => {
-            log.event(Severity::Notice, &syslog::not_found(&subject));
+    let outcome = pod_identity(options, &request).and_then(|claims| {
+        serve(options, &request, claims.as_ref()).map(|served| (served, claims))
+    });
+    match outcome {
+        Ok((served, claims)) => {
+            let event = syslog::Event {
+                subject: &subject,
+                image: &request.image,
+                identity: claims.as_ref().map(identity),
+            };
+            match served {
+                Served::Fulfilled(file) => log.event(Severity::Info, &event.fulfilled(&file)),
+                Served::NotFound => log.event(Severity::Notice, &event.not_found()),
+            }
             Ok(())
         }
         Err(e) => {
@@ -166,19 +178,48 @@ fn run_plugin(options: &PluginOptions, log: &mut dyn Log) -> Result<(), Error> {
     }
 }
 
-fn serve(options: &PluginOptions, request: &request::Request) -> Result<Served, Error> {
+/// The pod's identity from its token, if the request carries one. Its
+/// signature is not verified: the token comes from the kubelet on a pipe.
+fn pod_identity(
+    options: &PluginOptions,
+    request: &request::Request,
+) -> Result<Option<UnverifiedClaims>, Error> {
+    let Some(jwt) = &request.token else {
+        return Ok(None);
+    };
+    token::claims(
+        jwt.as_bytes(),
+        sys::unix_time(),
+        options.audience.as_deref(),
+    )
+    .map(Some)
+    .map_err(Error::Token)
+}
+
+fn identity(claims: &UnverifiedClaims) -> Identity<'_> {
+    Identity {
+        namespace: claims.namespace(),
+        service_account: claims.service_account(),
+    }
+}
+
+fn serve(
+    options: &PluginOptions,
+    request: &request::Request,
+    claims: Option<&UnverifiedClaims>,
+) -> Result<Served, Error> {
     let image = &request.image;
     let root = trust::TrustedDir::open_root(&options.credroot)?;
-    let found = lookup::find(&root, image, false)?.found;
+    let found = lookup::find(&root, image, claims.map(identity), false)?.found;
     let answer = match (&found, image.domain()) {
         (Some(found), Some(domain)) => Some(answer::answer_for(found, domain, image)?),
         _ => None,
     };
     let bytes = answer::write(request.api_version, answer.as_ref(), &image.name())?;
     sys::write_std(sys::Std::Out, bytes.as_bytes()).map_err(Error::StdoutWrite)?;
-    Ok(match answer {
-        Some(_) => Served::Fulfilled,
-        None => Served::NotFound,
+    Ok(match (answer, found) {
+        (Some(_), Some(found)) => Served::Fulfilled(root.relative(&found.file.path).into()),
+        _ => Served::NotFound,
     })
 }
 

@@ -8,14 +8,60 @@
 //! 2. `<domain>.json`;
 //! 3. `*.<parent>.json`, where one `*` stands for exactly the first DNS label.
 //!
-//! `<domain>` is the host lowercased with its `:port` kept. Lookup says what
-//! it found; what the answer is keyed by is `answer`'s decision.
+//! `<domain>` is the host lowercased with its `:port` kept. With a pod's
+//! identity the scopes are walked narrowest first, each a full tree as above:
+//! `namespaces/<ns>/serviceaccounts/<sa>/`, `namespaces/<ns>/`, the root.
+//! Lookup says what it found; what the answer is keyed by is `answer`'s
+//! decision.
 
 use crate::layout;
 use crate::reference::Reference;
+use crate::token::{Namespace, ServiceAccountName};
 use crate::trust::{TrustError, TrustedDir, TrustedFile};
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt;
+
+/// The directory of the namespace scopes. It can never be a registry name
+/// (no dot, colon or `localhost`), so it cannot collide with credentials.
+pub(crate) const NAMESPACES_DIR: &str = "namespaces";
+/// The directory of a namespace's service-account scopes.
+pub(crate) const SERVICE_ACCOUNTS_DIR: &str = "serviceaccounts";
+
+/// The pod a request is for, from its service-account token.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Identity<'a> {
+    /// The pod's namespace.
+    pub(crate) namespace: &'a Namespace,
+    /// The pod's service account.
+    pub(crate) service_account: &'a ServiceAccountName,
+}
+
+/// Which credential tree answered: the one type the lookup walks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// `namespaces/<ns>/serviceaccounts/<sa>/`.
+    ServiceAccount(Namespace, ServiceAccountName),
+    /// `namespaces/<ns>/`.
+    Namespace(Namespace),
+    /// The root: every pod on the node.
+    Node,
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ServiceAccount(ns, sa) => write!(
+                f,
+                "service account {} of namespace {}",
+                sa.as_str(),
+                ns.as_str()
+            ),
+            Self::Namespace(ns) => write!(f, "namespace {}", ns.as_str()),
+            Self::Node => f.write_str("every pod on the node"),
+        }
+    }
+}
 
 /// Which rule found the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,8 +81,11 @@ pub(crate) struct Found {
     pub(crate) file: TrustedFile,
     /// The rule that found it.
     pub(crate) rule: Rule,
-    /// Whether the registry has a per-repository directory.
+    /// Whether the registry has a per-repository directory (in this scope
+    /// or a narrower one that was tried first).
     pub(crate) registry_has_repositories: bool,
+    /// The tree it was found in.
+    pub(crate) scope: Scope,
 }
 
 /// The result of a lookup.
@@ -64,42 +113,91 @@ impl Lookup {
         }
         Ok(file)
     }
-
-    fn found(mut self, file: TrustedFile, rule: Rule, registry_has_repositories: bool) -> Self {
-        self.found = Some(Found {
-            file,
-            rule,
-            registry_has_repositories,
-        });
-        self
-    }
 }
 
-/// Looks up the credential file for `image` under `root`; with `trace`, the
-/// paths tried are recorded too. A file that exists but breaks a rule is an
-/// error, never a reason to fall through to a wider rule.
+/// Looks up the credential file for `image` under `root`, in the scopes of
+/// `identity` (narrowest first) and then the root; with `trace`, the paths
+/// tried are recorded too. A file or directory that exists but breaks a rule
+/// is an error, never a reason to fall through to a wider scope or rule.
 pub(crate) fn find(
     root: &TrustedDir,
     image: &Reference,
+    identity: Option<Identity<'_>>,
     trace: bool,
 ) -> Result<Lookup, TrustError> {
     let mut lookup = Lookup {
         found: None,
         tried: trace.then(Vec::new),
     };
+    let mut has_repositories = false;
+    if let Some(id) = identity {
+        let namespace_dir = match root.open_subdir(NAMESPACES_DIR)? {
+            Some(all) => all.open_subdir(id.namespace.as_str())?,
+            None => None,
+        };
+        if let Some(namespace_dir) = namespace_dir {
+            let account_dir = match namespace_dir.open_subdir(SERVICE_ACCOUNTS_DIR)? {
+                Some(all) => all.open_subdir(id.service_account.as_str())?,
+                None => None,
+            };
+            if let Some(account_dir) = account_dir {
+                let scope = Scope::ServiceAccount(id.namespace.clone(), id.service_account.clone());
+                if let Some(found) = find_in(
+                    &account_dir,
+                    image,
+                    scope,
+                    &mut lookup,
+                    &mut has_repositories,
+                )? {
+                    lookup.found = Some(found);
+                    return Ok(lookup);
+                }
+            }
+            let scope = Scope::Namespace(id.namespace.clone());
+            if let Some(found) = find_in(
+                &namespace_dir,
+                image,
+                scope,
+                &mut lookup,
+                &mut has_repositories,
+            )? {
+                lookup.found = Some(found);
+                return Ok(lookup);
+            }
+        }
+    }
+    lookup.found = find_in(root, image, Scope::Node, &mut lookup, &mut has_repositories)?;
+    Ok(lookup)
+}
+
+/// One scope's tree: repository files, then the host file, then the
+/// wildcard file. `has_repositories` carries over from narrower scopes: a
+/// registry-wide answer there would stand in for their repository files.
+fn find_in(
+    dir: &TrustedDir,
+    image: &Reference,
+    scope: Scope,
+    lookup: &mut Lookup,
+    has_repositories: &mut bool,
+) -> Result<Option<Found>, TrustError> {
     let Some(domain) = image.domain() else {
         // `foo_bar.com/baz` normalizes to no domain at all: no registry to answer for.
-        return Ok(lookup);
+        return Ok(None);
     };
     let stem = domain.file_stem();
     if layout::file_name(&stem).is_none() {
-        return Ok(lookup);
+        return Ok(None);
     }
-    // A per-repository directory makes host and wildcard answers per image
-    // too (see `answer`).
-    let mut has_repositories = false;
-    if let Some(domain_dir) = root.open_subdir(&stem)? {
-        has_repositories = true;
+    let found = |file, rule, has_repositories| {
+        Some(Found {
+            file,
+            rule,
+            registry_has_repositories: has_repositories,
+            scope: scope.clone(),
+        })
+    };
+    if let Some(domain_dir) = dir.open_subdir(&stem)? {
+        *has_repositories = true;
         let components: Vec<&str> = image.path().components().collect();
         // Descend as far as directories exist (the last component can only be
         // a file), then try files from the deepest level up.
@@ -110,27 +208,27 @@ pub(crate) fn find(
                 break;
             }
             match parent.open_subdir(component)? {
-                Some(dir) => dirs.push(dir),
+                Some(sub) => dirs.push(sub),
                 None => break,
             }
         }
-        for (depth, dir) in dirs.iter().enumerate().rev() {
+        for (depth, repository_dir) in dirs.iter().enumerate().rev() {
             let Some(component) = components.get(depth) else {
                 continue;
             };
-            if let Some(file) = lookup.try_file(dir, component)? {
+            if let Some(file) = lookup.try_file(repository_dir, component)? {
                 let prefix = components.get(..=depth).unwrap_or_default().join("/");
-                return Ok(lookup.found(file, Rule::Repository(prefix), true));
+                return Ok(found(file, Rule::Repository(prefix), true));
             }
         }
     }
-    if let Some(file) = lookup.try_file(root, &stem)? {
-        return Ok(lookup.found(file, Rule::Host, has_repositories));
+    if let Some(file) = lookup.try_file(dir, &stem)? {
+        return Ok(found(file, Rule::Host, *has_repositories));
     }
     if let Some(wildcard) = domain.wildcard_stem() {
-        if let Some(file) = lookup.try_file(root, &wildcard)? {
-            return Ok(lookup.found(file, Rule::Wildcard, has_repositories));
+        if let Some(file) = lookup.try_file(dir, &wildcard)? {
+            return Ok(found(file, Rule::Wildcard, *has_repositories));
         }
     }
-    Ok(lookup)
+    Ok(None)
 }

@@ -177,13 +177,11 @@ impl Reference {
     }
 
     /// The tag, if any.
-    #[cfg(test)]
     pub fn tag(&self) -> Option<&str> {
         self.tag.as_deref()
     }
 
     /// The digest, if any.
-    #[cfg(test)]
     pub fn digest(&self) -> Option<&str> {
         self.digest.as_deref()
     }

@@ -1,16 +1,19 @@
 //! The kubelet's `CredentialProviderRequest`, read from stdin and decoded
 //! leniently (unknown fields ignored, as the kubelet adds them over time) but
 //! checked strictly where it matters: `kind`, one of three `apiVersion`s, and
-//! an `image` that passes the reference grammar. The service-account token is
-//! deliberately not declared, so it is never copied out of the input buffer.
+//! an `image` that passes the reference grammar. The service-account token of
+//! a v1 request is taken into a [`Secret`] of its own, and only its claims
+//! are read (`token`); annotations are never decoded.
 
 use crate::errno::Errno;
 use crate::error::{Escaped, truncated};
 use crate::reference::{self, Reference, ReferenceError};
 use crate::secret::Secret;
+use alloc::borrow::ToOwned;
 use alloc::string::String;
 use core::fmt;
-use miniserde::Deserialize;
+use miniserde::de::Visitor;
+use miniserde::{Deserialize, make_place};
 
 /// Largest request accepted, in bytes: an image name, a JWT and a few
 /// annotations fit many times over.
@@ -27,6 +30,27 @@ struct WireRequest {
     #[serde(rename = "apiVersion")]
     api_version: Option<String>,
     image: Option<String>,
+    #[serde(rename = "serviceAccountToken")]
+    service_account_token: Option<TokenText>,
+}
+
+/// The token string, straight into a [`Secret`] (miniserde's scratch copy of
+/// an escaped string is wiped by the allocator when freed).
+struct TokenText(Secret);
+
+make_place!(Place);
+
+impl Deserialize for TokenText {
+    fn begin(out: &mut Option<Self>) -> &mut dyn Visitor {
+        Place::new(out)
+    }
+}
+
+impl Visitor for Place<TokenText> {
+    fn string(&mut self, s: &str) -> miniserde::Result<()> {
+        self.out = Some(TokenText(Secret::from_string(s.to_owned())));
+        Ok(())
+    }
 }
 
 /// One of the three `credentialprovider.kubelet.k8s.io` API versions the
@@ -132,6 +156,9 @@ pub(crate) struct Request {
     pub api_version: ApiVersion,
     /// The image, parsed and normalized.
     pub image: Reference,
+    /// The pod's service-account token (v1 requests only; an empty one is
+    /// no token). Its signature is not verified: the kubelet is the trust anchor.
+    pub token: Option<Secret>,
 }
 
 /// Reads standard input to EOF into one buffer allocated once; more than
@@ -187,7 +214,18 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Request, RequestError> {
             image: truncated(&image),
             reason,
         })?;
-    Ok(Request { api_version, image })
+    // Only v1 carries tokens (KEP-4412); an empty one is none (the kubelet
+    // omits the field when it has no token).
+    let token = wire
+        .service_account_token
+        .filter(|_| api_version == ApiVersion::V1)
+        .map(|t| t.0)
+        .filter(|t| !t.is_empty());
+    Ok(Request {
+        api_version,
+        image,
+        token,
+    })
 }
 
 #[cfg(test)]

@@ -90,6 +90,11 @@ impl Secret {
     pub(crate) fn len(&self) -> usize {
         self.bytes.len()
     }
+
+    /// Whether the buffer holds no bytes.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
 }
 
 impl Drop for Secret {

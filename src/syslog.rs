@@ -11,6 +11,7 @@
 
 use crate::PROGRAM;
 use crate::error::{Error, Escaped, Printable};
+use crate::lookup::Identity;
 use crate::reference::Reference;
 use crate::request::RequestError;
 use crate::sys;
@@ -131,14 +132,51 @@ impl fmt::Display for Subject {
     }
 }
 
-/// The event texts, as the original script logged them.
-pub(crate) fn fulfilled(subject: &Subject) -> String {
-    format!("Credential request fulfilled for {subject}")
+/// A served request, for the audit trail: whom it was for and, when the
+/// request carried a token, which pod identity it was answered as.
+pub(crate) struct Event<'a> {
+    /// The registry.
+    pub(crate) subject: &'a Subject,
+    /// The image, as the kubelet sent it (normalized).
+    pub(crate) image: &'a Reference,
+    /// The pod's namespace and service account.
+    pub(crate) identity: Option<Identity<'a>>,
 }
 
-/// No credential file for the subject's registry.
-pub(crate) fn not_found(subject: &Subject) -> String {
-    format!("Failed to fulfill credential request for {subject}")
+impl Event<'_> {
+    /// `(image I[, namespace N, service account S]`, without the closing parenthesis.
+    fn details(&self) -> String {
+        let mut text = format!("(image {}", self.image.name());
+        if let Some(id) = self.identity {
+            let _ = write!(
+                text,
+                ", namespace {}, service account {}",
+                id.namespace.as_str(),
+                id.service_account.as_str()
+            );
+        }
+        text
+    }
+
+    /// Credentials returned from `file` (relative to the root), in the
+    /// original script's words plus the facts an auditor needs.
+    pub(crate) fn fulfilled(&self, file: &str) -> String {
+        format!(
+            "Credential request fulfilled for {} {}, file {})",
+            self.subject,
+            self.details(),
+            Escaped(file)
+        )
+    }
+
+    /// No credential file for the registry.
+    pub(crate) fn not_found(&self) -> String {
+        format!(
+            "Failed to fulfill credential request for {} {}): no credential file",
+            self.subject,
+            self.details()
+        )
+    }
 }
 
 /// A refusal, with its reason.

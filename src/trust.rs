@@ -375,6 +375,13 @@ impl TrustedDir {
         check_directory(st, self.euid).map_err(|v| refused(&self.path, Subject::Directory, v))
     }
 
+    /// `path` (of something below this directory) relative to it, for the
+    /// log line: `namespaces/team-a/registry.example.org.json`.
+    pub(crate) fn relative<'p>(&self, path: &'p str) -> &'p str {
+        path.strip_prefix(self.path.as_str())
+            .map_or(path, |rest| rest.trim_start_matches('/'))
+    }
+
     /// The path of `name` in this directory, for messages.
     pub(crate) fn child_path(&self, name: &str) -> String {
         let mut path = String::with_capacity(self.path.len() + 1 + name.len());

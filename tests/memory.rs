@@ -11,7 +11,8 @@ use std::process::Command;
 
 const USERNAME: &str = "user-5f1c2e-unique";
 const PASSWORD: &str = "pass-8b7d3a-unique";
-const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.token-4e9a1c-unique.sig";
+/// The pod's namespace and service account: unique text inside the token.
+const TOKEN_NAMESPACE: &str = "ns-4e9a1c-unique";
 const ANNOTATION: &str = "annotation-value-2c8f6d-unique";
 
 fn gdb_available(test: &str) -> bool {
@@ -130,13 +131,29 @@ fn no_token_or_annotation_in_a_core() {
     }
     let s = Scratch::new("core-token");
     s.cred("registry.example.org.json", USERNAME, PASSWORD);
+    let token = jwt(TOKEN_NAMESPACE, "builder");
     let body = format!(
-        r#"{{"kind":"CredentialProviderRequest","apiVersion":"{V1}","image":"registry.example.org/app","serviceAccountToken":"{TOKEN}","serviceAccountAnnotations":{{"domain.io/a":"{ANNOTATION}","escaped":"{ANNOTATION}\n"}}}}"#
+        r#"{{"kind":"CredentialProviderRequest","apiVersion":"{V1}","image":"registry.example.org/app","serviceAccountToken":"{token}","serviceAccountAnnotations":{{"domain.io/a":"{ANNOTATION}","escaped":"{ANNOTATION}\n"}}}}"#
     );
     let core = core_at_exit(&s, &body);
+    assert!(
+        fs::read_to_string(s.dir.join("stdout"))
+            .unwrap()
+            .contains(PASSWORD),
+        "the token-bearing request must really be answered"
+    );
+    // The token's own bytes (its base64url payload) and the payload decoded.
+    let payload = token.split('.').nth(1).unwrap();
     assert_no_secret(
         &core,
-        &[USERNAME, PASSWORD, "token-4e9a1c-unique", ANNOTATION],
+        &[
+            USERNAME,
+            PASSWORD,
+            &token,
+            payload,
+            &payload[..40],
+            ANNOTATION,
+        ],
     );
 }
 

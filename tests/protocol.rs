@@ -238,10 +238,8 @@ fn no_file_means_no_credentials_and_no_caching() {
 fn answers_a_request_with_a_service_account_token_and_never_shows_it() {
     let s = Scratch::new("token");
     s.cred("registry.example.org.json", "u", "p");
-    let token = "eyJhbGciOiJSUzI1NiJ9.TOKEN-7c1e5b2a-never-print.sig";
-    let body = format!(
-        r#"{{"kind":"CredentialProviderRequest","apiVersion":"{V1}","image":"registry.example.org/app","serviceAccountToken":"{token}","serviceAccountAnnotations":{{"domain.io/annotation1":"value1"}}}}"#
-    );
+    let token = jwt("tok-7c1e5b2a", "never-print");
+    let body = request_with_token("registry.example.org/app", &token);
     let out = s.run(body.as_bytes());
     out.answered(&answer(
         "registry.example.org",
@@ -250,12 +248,12 @@ fn answers_a_request_with_a_service_account_token_and_never_shows_it() {
         "Registry",
         "5m0s",
     ));
-    out.never_shows("TOKEN-7c1e5b2a");
+    out.never_shows(&token);
     // And on a refusal.
     let bad = body.replace("registry.example.org/app", "Bad/Image");
     let out = s.run(bad.as_bytes());
     out.refused();
-    out.never_shows("TOKEN-7c1e5b2a");
+    out.never_shows(&token);
 }
 
 #[test]

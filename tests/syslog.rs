@@ -81,7 +81,10 @@ fn logs_the_three_events_with_their_severities_and_exact_header() {
     assert_eq!(lines.len(), 1);
     assert_eq!(
         parse_header(&lines[0]),
-        (86, "Credential request fulfilled for registry.example.org")
+        (
+            86,
+            "Credential request fulfilled for registry.example.org (image registry.example.org/app, file registry.example.org.json)"
+        )
     );
 
     let (out, lines) = run_logged(&s, &[], &request("other.example.org:5000/app"));
@@ -90,7 +93,7 @@ fn logs_the_three_events_with_their_severities_and_exact_header() {
         parse_header(&lines[0]),
         (
             85,
-            "Failed to fulfill credential request for other.example.org:5000"
+            "Failed to fulfill credential request for other.example.org:5000 (image other.example.org:5000/app): no credential file"
         )
     );
 
@@ -327,11 +330,11 @@ fn a_real_rsyslogd_parses_facility_severity_program_pid_and_message() {
         lines,
         [
             format!(
-                "authpriv|info|generic-credential-provider|{}|Credential request fulfilled for registry.example.org",
+                "authpriv|info|generic-credential-provider|{}|Credential request fulfilled for registry.example.org (image registry.example.org/app, file registry.example.org.json)",
                 pids[0]
             ),
             format!(
-                "authpriv|notice|generic-credential-provider|{}|Failed to fulfill credential request for missing.example.org",
+                "authpriv|notice|generic-credential-provider|{}|Failed to fulfill credential request for missing.example.org (image missing.example.org/app): no credential file",
                 pids[1]
             ),
             format!(

@@ -245,6 +245,63 @@ pub fn answer(key: &str, user: &str, pass: &str, key_type: &str, duration: &str)
     )
 }
 
+/// Base64url without padding, as JWT segments are written.
+pub fn base64url(bytes: &[u8]) -> String {
+    const URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let mut acc = 0u32;
+        for (i, &b) in chunk.iter().enumerate() {
+            acc |= u32::from(b) << (16 - 8 * i);
+        }
+        for i in 0..=chunk.len() {
+            out.push(char::from(URL[(acc >> (18 - 6 * i) & 63) as usize]));
+        }
+    }
+    out
+}
+
+/// Seconds since the epoch.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A JWT with these claims and a dummy signature (the plugin reads claims,
+/// it does not verify signatures: the kubelet is the trust anchor).
+pub fn jwt_with(payload: &str) -> String {
+    let header = base64url(br#"{"alg":"RS256","kid":"test-key"}"#);
+    format!(
+        "{header}.{}.{}",
+        base64url(payload.as_bytes()),
+        base64url(b"dummy-signature")
+    )
+}
+
+/// The claims a real projected service-account token carries, for pod
+/// `ns/sa`, expiring in an hour, for audience `aud`.
+pub fn claims(ns: &str, sa: &str, aud: &str) -> String {
+    let (iat, exp) = (now(), now() + 3600);
+    format!(
+        r#"{{"aud":["{aud}"],"exp":{exp},"iat":{iat},"iss":"https://kubernetes.default.svc.cluster.local","jti":"5a4c9f3e-1d2b-4c6a-9e8f-7b6a5d4c3b2a","kubernetes.io":{{"namespace":"{ns}","node":{{"name":"node-1","uid":"b3f1c2d4-0000-4000-8000-000000000001"}},"pod":{{"name":"app-7d9f8","uid":"c4e2d3f5-0000-4000-8000-000000000002"}},"serviceaccount":{{"name":"{sa}","uid":"d5f3e4a6-0000-4000-8000-000000000003"}}}},"nbf":{iat},"sub":"system:serviceaccount:{ns}:{sa}"}}"#
+    )
+}
+
+/// A token for pod `ns/sa` with audience `registry.example.org`.
+pub fn jwt(ns: &str, sa: &str) -> String {
+    jwt_with(&claims(ns, sa, "registry.example.org"))
+}
+
+/// A v1 request for `image` carrying `token` (and an annotation, which
+/// never selects credentials).
+pub fn request_with_token(image: &str, token: &str) -> String {
+    format!(
+        r#"{{"kind":"CredentialProviderRequest","apiVersion":"{V1}","image":"{image}","serviceAccountToken":"{token}","serviceAccountAnnotations":{{"domain.io/annotation1":"value1"}}}}"#
+    ) + "\n"
+}
+
 /// The "no credentials" answer.
 pub fn no_credentials() -> String {
     format!(
