@@ -5,6 +5,8 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+extern crate alloc;
+
 pub mod check;
 pub mod cli;
 pub mod credfile;
