@@ -2,21 +2,41 @@
 //! keyring.go`: `ParseSchemelessURL`, `SplitURL`, `URLsMatch`, and the key
 //! normalization of `BasicDockerKeyring.Add` and `Lookup`), with the parts of
 //! Go's `net/url.Parse`, `net.SplitHostPort` and `path/filepath.Match` it
-//! rests on. The plugin runs every answer through it before printing, so an
-//! answer the kubelet would silently ignore (a missing port, a wrong host) is
-//! caught here instead.
+//! rests on. The plugin runs every answer through it
+//! before printing, so an answer the kubelet would silently ignore (a missing
+//! port, a wrong host) is caught here instead.
+//!
+//! Go strings are byte strings, and `url.Parse` decodes `%ff` to the byte
+//! 0xff, so hosts, paths and keys are bytes here ([`GoUrl`]); only [`Url`],
+//! the text form `check` prints, is lossy.
 
-/// The parts of a parsed URL the matcher looks at.
+use alloc::borrow::Cow;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// The parts of a parsed URL the matcher looks at, as Go holds them: bytes,
+/// percent-decoded, borrowed from the input when nothing was decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoUrl<'a> {
+    /// `u.Host`: host and port.
+    pub host: Cow<'a, [u8]>,
+    /// `u.Path`.
+    pub path: Cow<'a, [u8]>,
+}
+
+/// [`GoUrl`] as text, for reports: bytes that are not UTF-8 show as U+FFFD,
+/// so two different hosts can print alike. Matching uses the bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Url {
-    /// `u.Host`: host and port, percent-decoded.
+    /// `u.Host`: host and port.
     pub host: String,
-    /// `u.Path`: percent-decoded.
+    /// `u.Path`.
     pub path: String,
 }
 
 /// Why Go's `url.Parse` would refuse the input (the kubelet treats any
-/// error as "no match").
+/// error as "no match", and refuses such a `matchImages` entry).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UrlError {
     /// A control byte anywhere.
@@ -33,54 +53,97 @@ pub enum UrlError {
     InvalidUserinfo,
 }
 
-/// Go's `url.Parse` for a string that starts with `scheme://`, reduced to host
-/// and path.
-pub fn parse_url(raw: &str) -> Result<Url, UrlError> {
-    if raw.bytes().any(|b| b < 0x20 || b == 0x7f) {
+impl fmt::Display for UrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::ControlCharacter => "invalid control character in URL: remove it",
+            Self::BadEscape => "invalid URL escape: write % as %25",
+            Self::InvalidHost => "invalid character in host name: use letters, digits, - and .",
+            Self::InvalidPort => "invalid port after host: a port is digits only",
+            Self::MissingBracket => "missing ']' in host: close the IPv6 address",
+            Self::InvalidUserinfo => "invalid userinfo: drop the text before @",
+        })
+    }
+}
+
+/// A parsed URL and where its host and path came from.
+struct Parsed<'a> {
+    url: GoUrl<'a>,
+    /// The undecoded host and path, adjacent in the input: `host + path`
+    /// itself when neither needed decoding.
+    raw_host_and_path: &'a [u8],
+}
+
+/// Go's `url.Parse` of `scheme://` + `rest`, reduced to host and path (every
+/// caller's scheme is `https` or `http`, so `rest` is always an authority
+/// followed by a path).
+fn parse_after_scheme(rest: &[u8]) -> Result<Parsed<'_>, UrlError> {
+    if rest.iter().any(|&b| b < b' ' || b == 0x7f) {
         return Err(UrlError::ControlCharacter);
     }
-    let (without_fragment, fragment) = raw.split_once('#').unwrap_or((raw, ""));
-    unescape(fragment, Mode::Other)?;
-    let Some((_, rest)) = without_fragment.split_once("://") else {
-        return Ok(Url {
-            host: String::new(),
-            path: unescape(without_fragment, Mode::Other)?,
-        });
+    let (url_text, fragment) = match rest.iter().position(|&b| b == b'#') {
+        Some(hash) => (
+            rest.get(..hash).unwrap_or_default(),
+            rest.get(hash + 1..).unwrap_or_default(),
+        ),
+        None => (rest, &b""[..]),
     };
-    let rest = rest.split_once('?').map_or(rest, |(before, _)| before);
-    let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
-    let host = match authority.rfind('@') {
-        Some(at) => {
-            let (userinfo, host) = (
-                authority.get(..at).unwrap_or_default(),
-                authority.get(at + 1..).unwrap_or_default(),
-            );
-            if !userinfo.bytes().all(is_userinfo_byte) {
-                return Err(UrlError::InvalidUserinfo);
-            }
-            unescape(userinfo, Mode::Other)?;
-            host
-        }
-        None => authority,
-    };
-    Ok(Url {
-        host: parse_host(host)?,
-        path: unescape(path, Mode::Other)?,
+    let before_query = url_text
+        .iter()
+        .position(|&b| b == b'?')
+        .and_then(|q| url_text.get(..q))
+        .unwrap_or(url_text);
+    let slash = before_query
+        .iter()
+        .position(|&b| b == b'/')
+        .unwrap_or(before_query.len());
+    let (authority, raw_path) = before_query.split_at(slash);
+    let at = authority.iter().rposition(|&b| b == b'@');
+    let raw_host_and_path = at
+        .and_then(|at| before_query.get(at + 1..))
+        .unwrap_or(before_query);
+    let host = parse_authority(authority, at)?;
+    let path = unescape(raw_path, Mode::Other)?;
+    validate_escapes(fragment, Mode::Other)?;
+    Ok(Parsed {
+        url: GoUrl { host, path },
+        raw_host_and_path,
     })
 }
 
+/// Go's `parseAuthority`: the host after the last `@`, then the userinfo
+/// before it.
+fn parse_authority(authority: &[u8], at: Option<usize>) -> Result<Cow<'_, [u8]>, UrlError> {
+    let Some(at) = at else {
+        return parse_host(authority);
+    };
+    let host = parse_host(authority.get(at + 1..).unwrap_or_default())?;
+    let userinfo = authority.get(..at).unwrap_or_default();
+    if !userinfo.iter().all(|&b| is_userinfo_byte(b)) {
+        return Err(UrlError::InvalidUserinfo);
+    }
+    // Go unescapes the name and the password apart, split at the first `:`;
+    // no escape can span a `:`, so checking the whole is the same.
+    validate_escapes(userinfo, Mode::Other)?;
+    Ok(host)
+}
+
+/// Go's `validUserinfo`, byte by byte.
 fn is_userinfo_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-._:~!$&'()*+,;=%@".contains(&b) || b >= 0x80
 }
 
 /// Go's `parseHost`: port syntax, then host characters, then unescaping.
-fn parse_host(host: &str) -> Result<String, UrlError> {
-    if host.starts_with('[') {
-        let close = host.rfind(']').ok_or(UrlError::MissingBracket)?;
+fn parse_host(host: &[u8]) -> Result<Cow<'_, [u8]>, UrlError> {
+    if host.first() == Some(&b'[') {
+        let close = host
+            .iter()
+            .rposition(|&b| b == b']')
+            .ok_or(UrlError::MissingBracket)?;
         if !valid_optional_port(host.get(close + 1..).unwrap_or_default()) {
             return Err(UrlError::InvalidPort);
         }
-    } else if let Some(colon) = host.rfind(':') {
+    } else if let Some(colon) = host.iter().rposition(|&b| b == b':') {
         if !valid_optional_port(host.get(colon..).unwrap_or_default()) {
             return Err(UrlError::InvalidPort);
         }
@@ -89,63 +152,86 @@ fn parse_host(host: &str) -> Result<String, UrlError> {
 }
 
 /// `""`, or `:` followed by digits (possibly none).
-fn valid_optional_port(port: &str) -> bool {
-    port.is_empty()
-        || port
-            .strip_prefix(':')
-            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+fn valid_optional_port(port: &[u8]) -> bool {
+    match port.split_first() {
+        None => true,
+        Some((&b':', digits)) => digits.iter().all(u8::is_ascii_digit),
+        Some(_) => false,
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
+    /// `encodeHost`: only `%25` may encode a byte below 0x80.
     Host,
+    /// Path, fragment, userinfo: any well-formed escape.
     Other,
 }
 
-/// Go's `shouldEscape(c, encodeHost)` for ASCII: true means not allowed raw.
+/// Go's `shouldEscape(c, encodeHost)` for ASCII: true means the byte may not
+/// appear raw in a host.
 fn host_byte_needs_escape(b: u8) -> bool {
     !(b.is_ascii_alphanumeric() || b"-_.~!$&'()*+,;=:[]<>\"".contains(&b))
 }
 
-/// Go's `unescape`: decodes `%XX`; in a host, only `%25` may encode a byte
-/// below 0x80, and ASCII that would need escaping is refused.
-fn unescape(s: &str, mode: Mode) -> Result<String, UrlError> {
-    let bytes = s.as_bytes();
-    // The common case (every key and image we emit): nothing to decode.
-    if !bytes.contains(&b'%')
-        && (mode != Mode::Host || !bytes.iter().any(|&b| b < 0x80 && host_byte_needs_escape(b)))
-    {
-        return Ok(s.to_owned());
-    }
-    let mut out = Vec::with_capacity(bytes.len());
+/// The first pass of Go's `unescape`: every `%` starts two hex digits, and
+/// in a host every escape and raw ASCII byte is allowed there.
+/// Returns the number of escapes.
+fn validate_escapes(s: &[u8], mode: Mode) -> Result<usize, UrlError> {
+    let mut escapes = 0;
     let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
+    while let Some(&b) = s.get(i) {
         if b == b'%' {
-            let (Some(hi), Some(lo)) = (
-                bytes.get(i + 1).and_then(|&h| hex(h)),
-                bytes.get(i + 2).and_then(|&l| hex(l)),
+            let (Some(hi), Some(_)) = (
+                s.get(i + 1).and_then(|&h| unhex(h)),
+                s.get(i + 2).and_then(|&l| unhex(l)),
             ) else {
                 return Err(UrlError::BadEscape);
             };
-            if mode == Mode::Host && hi < 8 && bytes.get(i..i + 3) != Some(b"%25") {
+            if mode == Mode::Host && hi < 8 && s.get(i..i + 3) != Some(b"%25") {
                 return Err(UrlError::BadEscape);
             }
-            out.push(hi << 4 | lo);
+            escapes += 1;
             i += 3;
         } else {
-            if mode == Mode::Host && b < 0x80 && host_byte_needs_escape(b) {
+            if mode == Mode::Host && b.is_ascii() && host_byte_needs_escape(b) {
                 return Err(UrlError::InvalidHost);
             }
-            out.push(b);
             i += 1;
         }
     }
-    // Go strings may hold any bytes; a decoded invalid sequence is kept lossy,
-    // which cannot turn a non-match into a match for the ASCII keys we emit.
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    Ok(escapes)
 }
 
-fn hex(b: u8) -> Option<u8> {
+/// Go's `unescape`: decodes `%XX` to the byte 0xXX (any byte, UTF-8 or
+/// not); borrows when there is nothing to decode.
+fn unescape(s: &[u8], mode: Mode) -> Result<Cow<'_, [u8]>, UrlError> {
+    let escapes = validate_escapes(s, mode)?;
+    if escapes == 0 {
+        return Ok(Cow::Borrowed(s));
+    }
+    let mut out = Vec::with_capacity(s.len().saturating_sub(2 * escapes));
+    let mut rest = s;
+    while let Some((&b, tail)) = rest.split_first() {
+        let escaped = match (b, tail) {
+            (b'%', [h, l, ..]) => unhex(*h).zip(unhex(*l)),
+            _ => None,
+        };
+        match escaped {
+            Some((hi, lo)) => {
+                out.push(hi << 4 | lo);
+                rest = tail.get(2..).unwrap_or_default();
+            }
+            None => {
+                out.push(b);
+                rest = tail;
+            }
+        }
+    }
+    Ok(Cow::Owned(out))
+}
+
+fn unhex(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
         b'a'..=b'f' => Some(b - b'a' + 10),
@@ -154,28 +240,38 @@ fn hex(b: u8) -> Option<u8> {
     }
 }
 
-/// `ParseSchemelessURL`: `url.Parse("https://" + s)`.
+/// `ParseSchemelessURL`: `url.Parse("https://" + s)`, without building that
+/// string.
+pub fn parse_schemeless(s: &[u8]) -> Result<GoUrl<'_>, UrlError> {
+    parse_after_scheme(s).map(|parsed| parsed.url)
+}
+
+/// [`parse_schemeless`] as text, for reports.
 pub fn parse_schemeless_url(s: &str) -> Result<Url, UrlError> {
-    parse_url(&format!("https://{s}"))
+    let url = parse_schemeless(s.as_bytes())?;
+    Ok(Url {
+        host: String::from_utf8_lossy(&url.host).into_owned(),
+        path: String::from_utf8_lossy(&url.path).into_owned(),
+    })
 }
 
 /// Go's `net.SplitHostPort`; `None` where it returns an error.
-fn split_host_port(hostport: &str) -> Option<(&str, &str)> {
-    let colon = hostport.rfind(':')?;
-    let (host, inner_start, inner_end) = if hostport.starts_with('[') {
-        let end = hostport.find(']')?;
+fn split_host_port(hostport: &[u8]) -> Option<(&[u8], &[u8])> {
+    let colon = hostport.iter().rposition(|&b| b == b':')?;
+    let (host, inner_start, inner_end) = if hostport.first() == Some(&b'[') {
+        let end = hostport.iter().position(|&b| b == b']')?;
         if end + 1 != colon {
             return None;
         }
         (hostport.get(1..end)?, 1, end + 1)
     } else {
         let host = hostport.get(..colon)?;
-        if host.contains(':') {
+        if host.contains(&b':') {
             return None;
         }
         (host, 0, 0)
     };
-    if hostport.get(inner_start..)?.contains('[') || hostport.get(inner_end..)?.contains(']') {
+    if hostport.get(inner_start..)?.contains(&b'[') || hostport.get(inner_end..)?.contains(&b']') {
         return None;
     }
     Some((host, hostport.get(colon + 1..)?))
@@ -183,58 +279,93 @@ fn split_host_port(hostport: &str) -> Option<(&str, &str)> {
 
 /// `SplitURL`: host labels and port; without a valid port the whole host is
 /// the host and the port is empty.
-fn split_url(url: &Url) -> (&str, &str) {
-    split_host_port(&url.host).unwrap_or((&url.host, ""))
+fn split_url(host: &[u8]) -> (&[u8], &[u8]) {
+    split_host_port(host).unwrap_or((host, b""))
+}
+
+fn labels(host: &[u8]) -> impl Iterator<Item = &[u8]> {
+    host.split(|&b| b == b'.')
 }
 
 /// `URLsMatch`: same port, same number of labels, the target path starts
-/// with the glob path (plain string prefix), and each label matches as a
+/// with the glob path (plain byte prefix), and each label matches as a
 /// `filepath.Match` pattern. A malformed pattern is no match.
-pub fn urls_match(glob: &Url, target: &Url) -> bool {
-    let (glob_host, glob_port) = split_url(glob);
-    let (target_host, target_port) = split_url(target);
+pub fn go_urls_match(glob: &GoUrl<'_>, target: &GoUrl<'_>) -> bool {
+    let (glob_host, glob_port) = split_url(&glob.host);
+    let (target_host, target_port) = split_url(&target.host);
     glob_port == target_port
-        && glob_host.split('.').count() == target_host.split('.').count()
+        && labels(glob_host).count() == labels(target_host).count()
         && target.path.starts_with(&glob.path)
-        && glob_host
-            .split('.')
-            .zip(target_host.split('.'))
-            .all(|(g, t)| glob_match(g, t) == Ok(true))
+        && labels(glob_host)
+            .zip(labels(target_host))
+            .all(|(g, t)| glob_match_bytes(g, t) == Ok(true))
+}
+
+/// [`go_urls_match`] on the text form; exact only where both are UTF-8.
+pub fn urls_match(glob: &Url, target: &Url) -> bool {
+    go_urls_match(&glob.as_go(), &target.as_go())
+}
+
+impl Url {
+    fn as_go(&self) -> GoUrl<'_> {
+        GoUrl {
+            host: Cow::Borrowed(self.host.as_bytes()),
+            path: Cow::Borrowed(self.path.as_bytes()),
+        }
+    }
 }
 
 /// `URLsMatchStr`, with errors counted as no match as the kubelet does.
-pub fn urls_match_str(glob: &str, target: &str) -> bool {
-    match (parse_schemeless_url(glob), parse_schemeless_url(target)) {
-        (Ok(g), Ok(t)) => urls_match(&g, &t),
+fn urls_match_bytes(glob: &[u8], target: &[u8]) -> bool {
+    match (parse_schemeless(glob), parse_schemeless(target)) {
+        (Ok(g), Ok(t)) => go_urls_match(&g, &t),
         _ => false,
     }
 }
 
+/// `URLsMatchStr`, with errors counted as no match as the kubelet does.
+pub fn urls_match_str(glob: &str, target: &str) -> bool {
+    urls_match_bytes(glob.as_bytes(), target.as_bytes())
+}
+
 /// `BasicDockerKeyring.Add`'s normalization of an `auth` key: an implied
-/// `https://`, `/v1/` and `/v2/` prefixes dropped, host plus path. `None` if
-/// the kubelet would drop the key as unparsable.
-pub fn normalize_auth_key(key: &str) -> Option<String> {
-    let value = if key.starts_with("https://") || key.starts_with("http://") {
-        key.to_owned()
-    } else {
-        format!("https://{key}")
-    };
-    let url = parse_url(&value).ok()?;
-    let path = url.path.as_str();
-    let effective = if path.starts_with("/v2/") || path.starts_with("/v1/") {
+/// `https://`, `/v1/` and `/v2/` prefixes dropped, host plus path, as Go's
+/// bytes. `None` if the kubelet would drop the key as unparsable. Borrows
+/// the key when nothing was decoded or dropped.
+fn normalize_auth_key_bytes(key: &[u8]) -> Option<Cow<'_, [u8]>> {
+    let rest = key
+        .strip_prefix(b"https://")
+        .or_else(|| key.strip_prefix(b"http://"))
+        .unwrap_or(key);
+    let Parsed {
+        url: GoUrl { host, path },
+        raw_host_and_path,
+    } = parse_after_scheme(rest).ok()?;
+    let dropped_version = path.starts_with(b"/v2/") || path.starts_with(b"/v1/");
+    let effective = if dropped_version {
         path.get(3..)?
     } else {
-        path
+        &path
     };
-    Some(if effective.is_empty() || effective == "/" {
-        url.host
-    } else {
-        format!("{}{effective}", url.host)
-    })
+    if effective.is_empty() || effective == b"/" {
+        return Some(host);
+    }
+    if !dropped_version && matches!((&host, &path), (Cow::Borrowed(_), Cow::Borrowed(_))) {
+        return Some(Cow::Borrowed(raw_host_and_path));
+    }
+    let mut joined = Vec::with_capacity(host.len() + effective.len());
+    joined.extend_from_slice(&host);
+    joined.extend_from_slice(effective);
+    Some(Cow::Owned(joined))
+}
+
+/// [`normalize_auth_key_bytes`] for a key given as text.
+pub fn normalize_auth_key(key: &str) -> Option<Vec<u8>> {
+    normalize_auth_key_bytes(key.as_bytes()).map(Cow::into_owned)
 }
 
 /// The Docker Hub key the keyring falls back to when nothing else matched.
-const DEFAULT_REGISTRY_KEY: &str = "index.docker.io";
+const DEFAULT_REGISTRY_KEY: &[u8] = b"index.docker.io";
 
 /// `isDefaultRegistryMatch`: images the Docker Hub fallback key applies to.
 fn is_default_registry_match(image: &str) -> bool {
@@ -245,7 +376,7 @@ fn is_default_registry_match(image: &str) -> bool {
     }
     parts.next().is_none()
         || first == "docker.io"
-        || first == DEFAULT_REGISTRY_KEY
+        || first.as_bytes() == DEFAULT_REGISTRY_KEY
         || !first.contains(['.', ':'])
 }
 
@@ -253,14 +384,15 @@ fn is_default_registry_match(image: &str) -> bool {
 /// looked up in the kubelet's order (reverse-lexical keys).
 #[derive(Debug, Default)]
 pub struct Keyring {
-    entries: Vec<(String, usize)>,
+    entries: Vec<(Vec<u8>, usize)>,
 }
 
 impl Keyring {
     /// `Add`: stores the normalized key, or drops it as the kubelet would.
     pub fn add(&mut self, key: &str, id: usize) {
         if let Some(k) = normalize_auth_key(key) {
-            // Reverse-lexical order, as the kubelet sorts its index.
+            // Reverse-lexical order of Go's byte strings, as the kubelet
+            // sorts its index.
             let at = self.entries.partition_point(|(e, _)| *e >= k);
             self.entries.insert(at, (k, id));
         }
@@ -271,7 +403,7 @@ impl Keyring {
         let hits: Vec<usize> = self
             .entries
             .iter()
-            .filter(|(k, _)| urls_match_str(k, image))
+            .filter(|(k, _)| urls_match_bytes(k, image.as_bytes()))
             .map(|(_, id)| *id)
             .collect();
         if !hits.is_empty() || !is_default_registry_match(image) {
@@ -287,23 +419,34 @@ impl Keyring {
 
 /// Whether the kubelet would use an answer keyed `key` for `image` (the
 /// image's name, `domain/path`): the check every answer passes before it is
-/// printed.
+/// printed. Allocates only if the key or image holds `%` escapes.
 pub fn answer_matches(key: &str, image: &str) -> bool {
     // `Add` then a direct `URLsMatchStr` hit in `Lookup` (the Docker Hub
     // fallback only applies to `index.docker.io` keys, which we never emit).
-    normalize_auth_key(key).is_some_and(|k| urls_match_str(&k, image))
+    normalize_auth_key_bytes(key.as_bytes()).is_some_and(|k| urls_match_bytes(&k, image.as_bytes()))
 }
 
 /// A malformed `filepath.Match` pattern (`ErrBadPattern`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BadPattern;
 
+impl fmt::Display for BadPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("syntax error in pattern: close every [ class and end no pattern with \\")
+    }
+}
+
 /// Go's `path/filepath.Match` on Unix: `*` (not across `/`), `?`, `[...]`
 /// classes with `^` and ranges, `\` escapes; errors for malformed patterns.
-/// Works on bytes and decodes runes where Go does.
 pub fn glob_match(pattern: &str, name: &str) -> Result<bool, BadPattern> {
-    let mut pattern = pattern.as_bytes();
-    let mut name = name.as_bytes();
+    glob_match_bytes(pattern.as_bytes(), name.as_bytes())
+}
+
+/// [`glob_match`] on Go's byte strings: runes are decoded only where Go
+/// decodes them (a class, `?`).
+fn glob_match_bytes(pattern: &[u8], name: &[u8]) -> Result<bool, BadPattern> {
+    let mut pattern = pattern;
+    let mut name = name;
     'pattern: while !pattern.is_empty() {
         let (star, chunk, rest) = scan_chunk(pattern);
         pattern = rest;
@@ -368,7 +511,7 @@ fn decode_rune(s: &[u8]) -> (char, usize) {
     for len in 1..=4 {
         if let Some(c) = s
             .get(..len)
-            .and_then(|p| std::str::from_utf8(p).ok())
+            .and_then(|p| core::str::from_utf8(p).ok())
             .and_then(|p| p.chars().next())
         {
             return (c, len);

@@ -291,11 +291,11 @@ fn miri_url_parse_quirks() {
     );
     assert_eq!(
         normalize_auth_key("https://index.docker.io/v1/").as_deref(),
-        Some("index.docker.io")
+        Some(&b"index.docker.io"[..])
     );
     assert_eq!(
         normalize_auth_key("quay.io/v2/foo").as_deref(),
-        Some("quay.io/foo")
+        Some(&b"quay.io/foo"[..])
     );
     // A class in the host hides the port from SplitHostPort.
     assert!(!urls_match_str(
@@ -359,4 +359,52 @@ fn regression_fuzz_matcher_v1_path_repository_key() {
         repository_key(r.domain().unwrap(), r.path()),
         "ghcr.io/acme/v1/app"
     );
+}
+
+/// Plugin mode matches every answer once: an unescaped key and image are
+/// parsed and normalized in place, with no allocation.
+#[test]
+fn unescaped_keys_and_images_are_matched_in_place() {
+    for key in ["registry.example.org", "ghcr.io/acme/app", "[::1]:5000"] {
+        assert!(
+            matches!(normalize_auth_key_bytes(key.as_bytes()), Some(Cow::Borrowed(k)) if k == key.as_bytes()),
+            "{key}"
+        );
+    }
+    let u = parse_schemeless(b"user@registry.example.org:5000/app?q#f").unwrap();
+    assert!(matches!(
+        u.host,
+        Cow::Borrowed(b"registry.example.org:5000")
+    ));
+    assert!(matches!(u.path, Cow::Borrowed(b"/app")));
+    // A dropped `/v2` or a userinfo joins host and path anew.
+    assert_eq!(
+        normalize_auth_key_bytes(b"u@ghcr.io/acme").as_deref(),
+        Some(&b"ghcr.io/acme"[..])
+    );
+    assert_eq!(
+        normalize_auth_key_bytes(b"https://ghcr.io/v2/acme").as_deref(),
+        Some(&b"ghcr.io/acme"[..])
+    );
+}
+
+/// Issue 21, row 1: Go's `unescape` decodes `%ff` and `%fe` to the bytes
+/// 0xff and 0xfe, two hosts; decoded as UTF-8 both were U+FFFD and matched.
+#[test]
+fn regression_issue_21_percent_ff_and_percent_fe_are_different_hosts() {
+    assert!(!urls_match_str("%ff", "%fe"));
+    assert!(urls_match_str("%ff", "%FF"));
+    let u = parse_schemeless(b"%ff/%fe").unwrap();
+    assert_eq!((&*u.host, &*u.path), (&b"\xff"[..], &b"/\xfe"[..]));
+    // Paths are byte prefixes too, even in the middle of a rune.
+    assert!(!urls_match_str("a.io/%ff", "a.io/%fe"));
+    assert!(urls_match_str("a.io/%c3", "a.io/%c3%a9"));
+    // `Add` keeps the key's bytes.
+    assert_eq!(normalize_auth_key("https://%ff"), Some(b"\xff".to_vec()));
+    let mut k = Keyring::default();
+    k.add("%ff", 1);
+    assert!(k.lookup("%fe/x").is_empty());
+    assert_eq!(k.lookup("%ff/x"), [1]);
+    // Only the text form for reports is lossy.
+    assert_eq!(parse_schemeless_url("%ff").unwrap().host, "\u{fffd}");
 }
