@@ -39,7 +39,7 @@ pub struct Url {
 /// error as "no match", and refuses such a `matchImages` entry).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UrlError {
-    /// A control byte anywhere.
+    /// A control byte before the fragment.
     ControlCharacter,
     /// A bad `%` escape.
     BadEscape,
@@ -78,9 +78,8 @@ struct Parsed<'a> {
 /// caller's scheme is `https` or `http`, so `rest` is always an authority
 /// followed by a path).
 fn parse_after_scheme(rest: &[u8]) -> Result<Parsed<'_>, UrlError> {
-    if rest.iter().any(|&b| b < b' ' || b == 0x7f) {
-        return Err(UrlError::ControlCharacter);
-    }
+    // `Parse` cuts the fragment off first, and `parse` checks for control
+    // bytes (`stringContainsCTLByte`) only in what is left: `a#\x01` parses.
     let (url_text, fragment) = match rest.iter().position(|&b| b == b'#') {
         Some(hash) => (
             rest.get(..hash).unwrap_or_default(),
@@ -88,6 +87,9 @@ fn parse_after_scheme(rest: &[u8]) -> Result<Parsed<'_>, UrlError> {
         ),
         None => (rest, &b""[..]),
     };
+    if url_text.iter().any(|&b| b < b' ' || b == 0x7f) {
+        return Err(UrlError::ControlCharacter);
+    }
     let before_query = url_text
         .iter()
         .position(|&b| b == b'?')

@@ -408,3 +408,16 @@ fn regression_issue_21_percent_ff_and_percent_fe_are_different_hosts() {
     // Only the text form for reports is lossy.
     assert_eq!(parse_schemeless_url("%ff").unwrap().host, "\u{fffd}");
 }
+
+/// Issue 21, row 2: `url.Parse` cuts the fragment off before `parse` looks
+/// for control bytes, so one after `#` is no error; its escapes still count.
+#[test]
+fn regression_issue_21_a_control_byte_after_the_fragment_mark_is_allowed() {
+    assert!(urls_match_str("a", "a#\x01"));
+    assert!(urls_match_str("a#\x7f", "a"));
+    assert_eq!(
+        parse_schemeless_url("a\x01#b"),
+        Err(UrlError::ControlCharacter)
+    );
+    assert_eq!(parse_schemeless_url("a#%zz"), Err(UrlError::BadEscape));
+}
