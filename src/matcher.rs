@@ -114,7 +114,8 @@ fn parse_after_scheme(rest: &[u8]) -> Result<Parsed<'_>, UrlError> {
 }
 
 /// Go's `parseAuthority`: the host after the last `@`, then the userinfo
-/// before it.
+/// before it, which must be ASCII (`validUserinfo` ranges over runes, so
+/// `é` and any byte above 0x7f are refused).
 fn parse_authority(authority: &[u8], at: Option<usize>) -> Result<Cow<'_, [u8]>, UrlError> {
     let Some(at) = at else {
         return parse_host(authority);
@@ -132,7 +133,7 @@ fn parse_authority(authority: &[u8], at: Option<usize>) -> Result<Cow<'_, [u8]>,
 
 /// Go's `validUserinfo`, byte by byte.
 fn is_userinfo_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._:~!$&'()*+,;=%@".contains(&b) || b >= 0x80
+    b.is_ascii_alphanumeric() || b"-._:~!$&'()*+,;=%@".contains(&b)
 }
 
 /// Go's `parseHost`: port syntax, then host characters, then unescaping.

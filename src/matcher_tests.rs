@@ -421,3 +421,26 @@ fn regression_issue_21_a_control_byte_after_the_fragment_mark_is_allowed() {
     );
     assert_eq!(parse_schemeless_url("a#%zz"), Err(UrlError::BadEscape));
 }
+
+/// Issue 21, row 3: `validUserinfo` allows only ASCII, so `url.Parse` refuses
+/// `https://é@a.io`: no match, and `Add` drops such a key.
+#[test]
+fn regression_issue_21_non_ascii_userinfo_is_refused() {
+    assert!(!urls_match_str("a.io", "é@a.io"));
+    assert_eq!(
+        parse_schemeless_url("é@a.io"),
+        Err(UrlError::InvalidUserinfo)
+    );
+    assert_eq!(
+        parse_schemeless(b"\xff@a.io"),
+        Err(UrlError::InvalidUserinfo)
+    );
+    assert_eq!(normalize_auth_key("https://é@a.io"), None);
+    let mut k = Keyring::default();
+    k.add("https://é@a.io", 1);
+    assert!(k.lookup("a.io/x").is_empty());
+    // ASCII userinfo (even an `@` in it) is dropped from the key.
+    assert!(urls_match_str("a.io", "u:p%41@x@a.io"));
+    k.add("https://u:p@a.io", 2);
+    assert_eq!(k.lookup("a.io/x"), [2]);
+}
