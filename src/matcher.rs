@@ -146,6 +146,20 @@ fn parse_host(host: &[u8]) -> Result<Cow<'_, [u8]>, UrlError> {
         if !valid_optional_port(host.get(close + 1..).unwrap_or_default()) {
             return Err(UrlError::InvalidPort);
         }
+        // RFC 6874: inside the brackets, the first `%25` starts a zone, which
+        // is unescaped as a zone (so `%41` is allowed there).
+        let inside = host.get(..close).unwrap_or_default();
+        if let Some(zone) = inside
+            .windows(ZONE_INTRODUCER.len())
+            .position(|w| w == ZONE_INTRODUCER)
+        {
+            let (address, rest) = host.split_at(zone);
+            let (zone, tail) = rest.split_at(close - zone);
+            let address = unescape(address, Mode::Host)?;
+            let zone = unescape(zone, Mode::Zone)?;
+            let tail = unescape(tail, Mode::Host)?;
+            return Ok(Cow::Owned([&*address, &*zone, &*tail].concat()));
+        }
     } else if let Some(colon) = host.iter().rposition(|&b| b == b':') {
         if !valid_optional_port(host.get(colon..).unwrap_or_default()) {
             return Err(UrlError::InvalidPort);
@@ -153,6 +167,9 @@ fn parse_host(host: &[u8]) -> Result<Cow<'_, [u8]>, UrlError> {
     }
     unescape(host, Mode::Host)
 }
+
+/// `%25`, an escaped `%`, which starts the zone of an IPv6 literal.
+const ZONE_INTRODUCER: &[u8] = b"%25";
 
 /// `""`, or `:` followed by digits (possibly none).
 fn valid_optional_port(port: &[u8]) -> bool {
@@ -167,37 +184,49 @@ fn valid_optional_port(port: &[u8]) -> bool {
 enum Mode {
     /// `encodeHost`: only `%25` may encode a byte below 0x80.
     Host,
+    /// `encodeZone`: an escape must decode to a byte a host may hold raw.
+    Zone,
     /// Path, fragment, userinfo: any well-formed escape.
     Other,
 }
 
-/// Go's `shouldEscape(c, encodeHost)` for ASCII: true means the byte may not
+/// Go's `shouldEscape(c, encodeHost)` (and `encodeZone`, the same set) for
+/// ASCII: true means the byte may not
 /// appear raw in a host.
 fn host_byte_needs_escape(b: u8) -> bool {
     !(b.is_ascii_alphanumeric() || b"-_.~!$&'()*+,;=:[]<>\"".contains(&b))
 }
 
 /// The first pass of Go's `unescape`: every `%` starts two hex digits, and
-/// in a host every escape and raw ASCII byte is allowed there.
+/// in a host or zone every escape and raw ASCII byte is allowed there.
 /// Returns the number of escapes.
 fn validate_escapes(s: &[u8], mode: Mode) -> Result<usize, UrlError> {
     let mut escapes = 0;
     let mut i = 0;
     while let Some(&b) = s.get(i) {
         if b == b'%' {
-            let (Some(hi), Some(_)) = (
+            let (Some(hi), Some(lo)) = (
                 s.get(i + 1).and_then(|&h| unhex(h)),
                 s.get(i + 2).and_then(|&l| unhex(l)),
             ) else {
                 return Err(UrlError::BadEscape);
             };
-            if mode == Mode::Host && hi < 8 && s.get(i..i + 3) != Some(b"%25") {
+            let is_percent = s.get(i..i + 3) == Some(ZONE_INTRODUCER);
+            let allowed = match mode {
+                Mode::Host => hi >= 8 || is_percent,
+                Mode::Zone => {
+                    let v = hi << 4 | lo;
+                    is_percent || v == b' ' || (v.is_ascii() && !host_byte_needs_escape(v))
+                }
+                Mode::Other => true,
+            };
+            if !allowed {
                 return Err(UrlError::BadEscape);
             }
             escapes += 1;
             i += 3;
         } else {
-            if mode == Mode::Host && b.is_ascii() && host_byte_needs_escape(b) {
+            if mode != Mode::Other && b.is_ascii() && host_byte_needs_escape(b) {
                 return Err(UrlError::InvalidHost);
             }
             i += 1;

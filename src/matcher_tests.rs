@@ -444,3 +444,25 @@ fn regression_issue_21_non_ascii_userinfo_is_refused() {
     k.add("https://u:p@a.io", 2);
     assert_eq!(k.lookup("a.io/x"), [2]);
 }
+
+/// Issue 21, row 4: in an IPv6 literal the zone, from the first `%25`, is
+/// unescaped as a zone (RFC 6874), where `%41` is `A`; decoded as a host,
+/// `%41` was refused.
+#[test]
+fn regression_issue_21_an_ipv6_zone_is_unescaped_as_a_zone() {
+    assert!(urls_match_str("[::1%25%41]:80", "[::1%25%41]:80"));
+    assert_eq!(
+        parse_schemeless(b"[::1%25%41]:80").unwrap().host,
+        &b"[::1%A]:80"[..]
+    );
+    assert!(urls_match_str("[::1%25%41]:80", "[::1%25A]:80/x"));
+    // A zone escape must still stand for a byte a host may hold, and the
+    // address before the zone is still a host.
+    assert_eq!(parse_schemeless(b"[::1%25%0a]"), Err(UrlError::BadEscape));
+    assert_eq!(parse_schemeless(b"[::1%25%ff]"), Err(UrlError::BadEscape));
+    assert_eq!(parse_schemeless(b"[::%41%25a]"), Err(UrlError::BadEscape));
+    assert_eq!(
+        parse_schemeless(b"[::1%25%20]").unwrap().host,
+        &b"[::1% ]"[..]
+    );
+}
