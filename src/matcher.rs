@@ -476,6 +476,10 @@ pub fn glob_match(pattern: &str, name: &str) -> Result<bool, BadPattern> {
 
 /// [`glob_match`] on Go's byte strings: runes are decoded only where Go
 /// decodes them (a class, `?`).
+///
+/// Unlike `path.Match`, `filepath.Match` does not check the rest of the
+/// pattern before it reports a mismatch, so `a*[` against `b` is no match,
+/// not an error.
 fn glob_match_bytes(pattern: &[u8], name: &[u8]) -> Result<bool, BadPattern> {
     let mut pattern = pattern;
     let mut name = name;
@@ -504,12 +508,6 @@ fn glob_match_bytes(pattern: &[u8], name: &[u8]) -> Result<bool, BadPattern> {
                 }
                 i += 1;
             }
-        }
-        // Before reporting no match, check the rest of the pattern is valid.
-        while !pattern.is_empty() {
-            let (_, chunk, rest) = scan_chunk(pattern);
-            pattern = rest;
-            match_chunk(chunk, b"")?;
         }
         return Ok(false);
     }

@@ -466,3 +466,16 @@ fn regression_issue_21_an_ipv6_zone_is_unescaped_as_a_zone() {
         &b"[::1% ]"[..]
     );
 }
+
+/// Issue 21, row 5: `filepath.Match` (which `URLsMatch` calls) returns
+/// `false, nil` once a chunk fails, without the final scan of the rest of
+/// the pattern that `path.Match` does; a bad chunk it reaches is an error.
+#[test]
+fn regression_issue_21_filepath_match_does_not_scan_the_rest_after_a_mismatch() {
+    assert_eq!(glob_match("a*[", "b"), Ok(false));
+    assert_eq!(glob_match("a*[", "a"), Err(BadPattern));
+    assert_eq!(glob_match("a*[", "ab"), Err(BadPattern));
+    assert_eq!(glob_match("a*\\", "b"), Ok(false));
+    assert_eq!(glob_match("a[", "b"), Err(BadPattern));
+    assert!(!urls_match_str("a*[", "b"));
+}
