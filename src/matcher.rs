@@ -1,14 +1,18 @@
 //! A port of the kubelet's image matcher (kubernetes `pkg/credentialprovider/
 //! keyring.go`: `ParseSchemelessURL`, `SplitURL`, `URLsMatch`, and the key
 //! normalization of `BasicDockerKeyring.Add` and `Lookup`), with the parts of
-//! Go's `net/url.Parse`, `net.SplitHostPort` and `path/filepath.Match` it
-//! rests on. The plugin runs every answer through it
+//! Go's `net/url.Parse`, `net/netip.ParseAddr`, `net.SplitHostPort` and
+//! `path/filepath.Match` it rests on. The plugin runs every answer through it
 //! before printing, so an answer the kubelet would silently ignore (a missing
 //! port, a wrong host) is caught here instead.
 //!
 //! Go strings are byte strings, and `url.Parse` decodes `%ff` to the byte
 //! 0xff, so hosts, paths and keys are bytes here ([`GoUrl`]); only [`Url`],
 //! the text form `check` prints, is lossy.
+//!
+//! `url.Parse` is followed as Go 1.25.8 and 1.26.1 have it: brackets in a
+//! host only around an IPv6 address at its start (CVE-2025-47912 in Go
+//! 1.24.8, CVE-2026-25679 in Go 1.25.8).
 
 use alloc::borrow::Cow;
 use alloc::string::String;
@@ -49,6 +53,9 @@ pub enum UrlError {
     InvalidPort,
     /// `[` without `]`.
     MissingBracket,
+    /// Brackets not at the start of the host, or around something that is
+    /// not an IPv6 address.
+    InvalidIpLiteral,
     /// Bad characters before `@`.
     InvalidUserinfo,
 }
@@ -61,6 +68,9 @@ impl fmt::Display for UrlError {
             Self::InvalidHost => "invalid character in host name: use letters, digits, - and .",
             Self::InvalidPort => "invalid port after host: a port is digits only",
             Self::MissingBracket => "missing ']' in host: close the IPv6 address",
+            Self::InvalidIpLiteral => {
+                "invalid IP-literal: brackets in a host only enclose an IPv6 address at its start"
+            }
             Self::InvalidUserinfo => "invalid userinfo: drop the text before @",
         })
     }
@@ -136,40 +146,160 @@ fn is_userinfo_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-._:~!$&'()*+,;=%@".contains(&b)
 }
 
-/// Go's `parseHost`: port syntax, then host characters, then unescaping.
+/// Go's `parseHost`: `host[:port]`, or a bracketed IPv6 address and port.
 fn parse_host(host: &[u8]) -> Result<Cow<'_, [u8]>, UrlError> {
-    if host.first() == Some(&b'[') {
-        let close = host
-            .iter()
-            .rposition(|&b| b == b']')
-            .ok_or(UrlError::MissingBracket)?;
-        if !valid_optional_port(host.get(close + 1..).unwrap_or_default()) {
-            return Err(UrlError::InvalidPort);
-        }
-        // RFC 6874: inside the brackets, the first `%25` starts a zone, which
-        // is unescaped as a zone (so `%41` is allowed there).
-        let inside = host.get(..close).unwrap_or_default();
-        if let Some(zone) = inside
-            .windows(ZONE_INTRODUCER.len())
-            .position(|w| w == ZONE_INTRODUCER)
-        {
-            let (address, rest) = host.split_at(zone);
-            let (zone, tail) = rest.split_at(close - zone);
-            let address = unescape(address, Mode::Host)?;
-            let zone = unescape(zone, Mode::Zone)?;
-            let tail = unescape(tail, Mode::Host)?;
-            return Ok(Cow::Owned([&*address, &*zone, &*tail].concat()));
-        }
-    } else if let Some(colon) = host.iter().rposition(|&b| b == b':') {
-        if !valid_optional_port(host.get(colon..).unwrap_or_default()) {
-            return Err(UrlError::InvalidPort);
+    match host.iter().rposition(|&b| b == b'[') {
+        // CVE-2026-25679: text before the bracket was dropped until Go
+        // 1.25.8 and 1.26.1 (and `reg[a-z]stry.io` was a glob class before
+        // Go 1.24.8).
+        Some(open) if open > 0 => Err(UrlError::InvalidIpLiteral),
+        Some(_) => parse_ip_literal(host),
+        None => {
+            if let Some(colon) = host.iter().rposition(|&b| b == b':') {
+                if !valid_optional_port(host.get(colon..).unwrap_or_default()) {
+                    return Err(UrlError::InvalidPort);
+                }
+            }
+            unescape(host, Mode::Host)
         }
     }
-    unescape(host, Mode::Host)
+}
+
+/// The IP-literal branch of Go's `parseHost` for a host that starts with
+/// `[`: an optional port after the last `]`; inside, an address unescaped as
+/// a host and, from the first `%25`, a zone unescaped as a zone (RFC 6874,
+/// so `%41` is allowed there); then `netip.ParseAddr` must give an IPv6
+/// address (CVE-2025-47912, Go 1.24.8: not IPv4, not a name, not a glob).
+fn parse_ip_literal(host: &[u8]) -> Result<Cow<'_, [u8]>, UrlError> {
+    let close = host
+        .iter()
+        .rposition(|&b| b == b']')
+        .ok_or(UrlError::MissingBracket)?;
+    let colon_port = host.get(close + 1..).unwrap_or_default();
+    if !valid_optional_port(colon_port) {
+        return Err(UrlError::InvalidPort);
+    }
+    let hostname = host.get(1..close).unwrap_or_default();
+    let (address, zone) = hostname
+        .windows(ZONE_INTRODUCER.len())
+        .position(|w| w == ZONE_INTRODUCER)
+        .map_or((hostname, &b""[..]), |z| hostname.split_at(z));
+    let address = unescape(address, Mode::Host)?;
+    let zone = unescape(zone, Mode::Zone)?;
+    if !parse_addr_is_ipv6(&address, &zone) {
+        return Err(UrlError::InvalidIpLiteral);
+    }
+    if matches!((&address, &zone), (Cow::Borrowed(_), Cow::Borrowed(_))) {
+        return Ok(Cow::Borrowed(host));
+    }
+    let mut decoded = Vec::with_capacity(host.len());
+    decoded.push(b'[');
+    decoded.extend_from_slice(&address);
+    decoded.extend_from_slice(&zone);
+    decoded.push(b']');
+    decoded.extend_from_slice(colon_port);
+    Ok(Cow::Owned(decoded))
 }
 
 /// `%25`, an escaped `%`, which starts the zone of an IPv6 literal.
 const ZONE_INTRODUCER: &[u8] = b"%25";
+
+/// Whether `netip.ParseAddr(address + zone)` succeeds with an address that
+/// is not IPv4 (`parseHost` refuses `Is4`). `zone` is empty or starts with
+/// the `%` decoded from `%25`; `address` holds no `%` (it ends before the
+/// first `%25`, and in a host no other escape decodes to `%`).
+fn parse_addr_is_ipv6(address: &[u8], zone: &[u8]) -> bool {
+    // `ParseAddr` dispatches on the first `.`, `:` or `%`: a `.` means IPv4
+    // (refused either way), a `%` or none of them is an error.
+    if address.iter().find(|&&b| b == b'.' || b == b':') != Some(&b':') {
+        return false;
+    }
+    // `parseIPv6`: an explicit zone must not be empty.
+    if zone.len() == 1 {
+        return false;
+    }
+    parse_ipv6(address)
+}
+
+/// Bytes in an IPv6 address.
+const IPV6_BYTES: usize = 16;
+/// Bytes an embedded IPv4 address replaces at the end of an IPv6 address.
+const IPV4_BYTES: usize = 4;
+/// Most hex digits in one group of an IPv6 address.
+const MAX_GROUP_DIGITS: usize = 4;
+
+/// Go's `netip.parseIPv6` without the zone: groups of one to four hex
+/// digits, at most one `::`, an optional trailing IPv4 address.
+fn parse_ipv6(address: &[u8]) -> bool {
+    let mut s = address;
+    let mut ellipsis = None;
+    if let Some(rest) = s.strip_prefix(b"::") {
+        ellipsis = Some(0);
+        s = rest;
+        if s.is_empty() {
+            return true;
+        }
+    }
+    let mut i = 0;
+    while i < IPV6_BYTES {
+        let digits = s.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+        if digits == 0 || digits > MAX_GROUP_DIGITS {
+            return false;
+        }
+        if s.get(digits) == Some(&b'.') {
+            if (ellipsis.is_none() && i != IPV6_BYTES - IPV4_BYTES) || i + IPV4_BYTES > IPV6_BYTES {
+                return false;
+            }
+            if !is_ipv4(s) {
+                return false;
+            }
+            s = b"";
+            i += IPV4_BYTES;
+            break;
+        }
+        i += 2;
+        s = s.get(digits..).unwrap_or_default();
+        let Some((&colon, rest)) = s.split_first() else {
+            break;
+        };
+        if colon != b':' || rest.is_empty() {
+            return false;
+        }
+        s = rest;
+        if let Some(rest) = s.strip_prefix(b":") {
+            if ellipsis.is_some() {
+                return false;
+            }
+            ellipsis = Some(i);
+            s = rest;
+            if s.is_empty() {
+                break;
+            }
+        }
+    }
+    // The whole text is used; fewer than 16 bytes need a `::`, which must
+    // stand for at least one group.
+    s.is_empty() && (i < IPV6_BYTES) == ellipsis.is_some()
+}
+
+/// Go's `netip.parseIPv4Fields`: four decimal fields of at most 255, no
+/// leading zeros.
+fn is_ipv4(s: &[u8]) -> bool {
+    let mut fields = 0;
+    for field in s.split(|&b| b == b'.') {
+        fields += 1;
+        let value = field.iter().try_fold(0u16, |acc, &b| {
+            b.is_ascii_digit()
+                .then(|| acc * 10 + u16::from(b - b'0'))
+                .filter(|&v| v <= u16::from(u8::MAX))
+        });
+        let leading_zero = field.len() > 1 && field.first() == Some(&b'0');
+        if field.is_empty() || value.is_none() || leading_zero {
+            return false;
+        }
+    }
+    fields == IPV4_BYTES
+}
 
 /// `""`, or `:` followed by digits (possibly none).
 fn valid_optional_port(port: &[u8]) -> bool {
@@ -191,8 +321,7 @@ enum Mode {
 }
 
 /// Go's `shouldEscape(c, encodeHost)` (and `encodeZone`, the same set) for
-/// ASCII: true means the byte may not
-/// appear raw in a host.
+/// ASCII: true means the byte may not appear raw in a host.
 fn host_byte_needs_escape(b: u8) -> bool {
     !(b.is_ascii_alphanumeric() || b"-_.~!$&'()*+,;=:[]<>\"".contains(&b))
 }

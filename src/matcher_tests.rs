@@ -41,7 +41,9 @@ const URLS_MATCH: [(&str, &str, bool); 18] = [
     ),
 ];
 
-/// Section 4.4: extra edge cases verified against Go's standard library.
+/// Section 4.4: extra edge cases verified against Go's standard library;
+/// `reg[a-z]stry.io` matched before Go 1.24.8, whose `url.Parse` refuses
+/// brackets around anything but an IPv6 address (issue 21, item 6).
 const EDGE_CASES: [(&str, &str, bool); 14] = [
     ("docker.io", "docker.io/library/nginx", true),
     ("index.docker.io", "docker.io/library/nginx", false),
@@ -51,7 +53,7 @@ const EDGE_CASES: [(&str, &str, bool); 14] = [
     ("registry.io/foo/", "registry.io/foo", false),
     ("registry.io", "registry.io:5000/foo", false),
     ("registry.io:5000", "registry.io/foo", false),
-    ("reg[a-z]stry.io", "registry.io", true),
+    ("reg[a-z]stry.io", "registry.io", false),
     ("*", "localhost/foo", true),
     ("*", "registry.io/foo", false),
     ("*.*", "registry.io/foo", true),
@@ -221,13 +223,16 @@ fn miri_answer_keys_the_plugin_emits_match() {
 /// Found by the `matcher` fuzz target (`[:5]/0/f1b`): without a port,
 /// SplitHostPort fails, the brackets stay in the host and `filepath.Match`
 /// reads them as a character class, so the kubelet matches no key to such an
-/// image. With a port the brackets are stripped and it matches.
+/// image. With a port the brackets are stripped and it matches, if they hold
+/// an IPv6 address: `[:5]` is none, so since Go 1.24.8 `url.Parse` refuses it
+/// (issue 21, item 6).
 #[test]
 fn regression_fuzz_matcher_ipv6_without_port_never_matches() {
     assert!(!answer_matches("[:5]", "[:5]/0/f1b"));
     assert!(!answer_matches("[::1]", "[::1]/foo"));
     assert!(answer_matches("[::1]:5000", "[::1]:5000/foo"));
-    assert!(answer_matches("[:5]:1", "[:5]:1/0/f1b"));
+    assert!(!answer_matches("[:5]:1", "[:5]:1/0/f1b"));
+    assert!(answer_matches("[::5]:1", "[::5]:1/0/f1b"));
 }
 
 #[test]
@@ -478,4 +483,82 @@ fn regression_issue_21_filepath_match_does_not_scan_the_rest_after_a_mismatch() 
     assert_eq!(glob_match("a*\\", "b"), Ok(false));
     assert_eq!(glob_match("a[", "b"), Err(BadPattern));
     assert!(!urls_match_str("a*[", "b"));
+}
+
+/// Issue 21, item 6 (CVE-2025-47912, Go 1.24.8; CVE-2026-25679, Go 1.25.8):
+/// `url.Parse` allows brackets only at the start of a host and only around
+/// an IPv6 address, so a class such as `registry[0-9]` never matches.
+#[test]
+fn regression_issue_21_brackets_in_a_host_only_enclose_an_ipv6_address() {
+    assert!(!urls_match_str(
+        "registry[0-9].example.com",
+        "registry1.example.com"
+    ));
+    for refused in [
+        "registry[0-9].example.com",
+        "a[",
+        "[a]",
+        "[a-z]:80",
+        "x[::1]:80",
+        "[1.2.3.4]",
+        "[::1%25]",
+        "[1:2:3:4:5:6:7:8:9]",
+        "[1::2::3]",
+        "[12345::]",
+        "[1:2:3:4:5:6:7::8]",
+        "[1:2:3:4:5:1.2.3.4]",
+        "[::01.2.3.4]",
+        "[::1.2.3]",
+        "[:1]",
+        "[1:]",
+        "[::1%eth0]",
+    ] {
+        assert_eq!(
+            parse_schemeless(refused.as_bytes()),
+            Err(if refused == "[::1%eth0]" {
+                UrlError::BadEscape
+            } else {
+                UrlError::InvalidIpLiteral
+            }),
+            "{refused}"
+        );
+    }
+    for accepted in [
+        "[::1]:5000",
+        "[::]",
+        "[1:2:3:4:5:6:7:8]",
+        "[1::]",
+        "[::ffff:1.2.3.4]:80",
+        "[1:2:3:4:5:6:1.2.3.4]",
+        "[::1.2.3.4]",
+        "[fe80::1%25en0]",
+        "[FFFF::abcd]",
+        "a]",
+    ] {
+        assert!(parse_schemeless(accepted.as_bytes()).is_ok(), "{accepted}");
+    }
+    // `[` is the only bracket that makes a host an IP-literal.
+    assert_eq!(parse_schemeless(b"[::1]]"), Err(UrlError::InvalidIpLiteral));
+    assert_eq!(parse_schemeless(b"[::1]x"), Err(UrlError::InvalidPort));
+    assert_eq!(parse_schemeless(b"[::1"), Err(UrlError::MissingBracket));
+}
+
+/// Issue 21, item 6: `check` says why a bracketed `matchImages` entry is
+/// refused and what to write instead; an IPv6 entry passes.
+#[test]
+fn regression_issue_21_check_explains_brackets_in_a_match_image() {
+    let config = |image: &str| {
+        format!(
+            r#"{{"apiVersion":"kubelet.config.k8s.io/v1","kind":"CredentialProviderConfig","providers":[{{"name":"p","matchImages":["{image}"],"defaultCacheDuration":"5m","apiVersion":"credentialprovider.kubelet.k8s.io/v1"}}]}}"#
+        )
+    };
+    let report = crate::kubelet_config::check(&config("registry[0-9].example.com"), "p");
+    assert_eq!(
+        report.findings,
+        [
+            "providers[0].matchImages: Invalid value: \"registry[0-9].example.com\": match image is invalid (InvalidIpLiteral) (use `*`; kubelets built with Go >= 1.24.8 reject brackets in a host)"
+        ]
+    );
+    let report = crate::kubelet_config::check(&config("[::1]:5000"), "p");
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
 }
