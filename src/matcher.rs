@@ -12,7 +12,8 @@
 //!
 //! `url.Parse` is followed as Go 1.25.8 and 1.26.1 have it: brackets in a
 //! host only around an IPv6 address at its start (CVE-2025-47912 in Go
-//! 1.24.8, CVE-2026-25679 in Go 1.25.8).
+//! 1.24.8, CVE-2026-25679 in Go 1.25.8), colons not strict (`urlstrictcolons`,
+//! see [`parse_host`]).
 
 use alloc::borrow::Cow;
 use alloc::string::String;
@@ -147,6 +148,13 @@ fn is_userinfo_byte(b: u8) -> bool {
 }
 
 /// Go's `parseHost`: `host[:port]`, or a bracketed IPv6 address and port.
+///
+/// Colons are not strict: the port starts at the last `:`, so `a:1:2` is
+/// host `a:1:2`. Go 1.26 takes it from the first `:` for `http`/`https` URLs
+/// (`a:1:2` is then an error) under `GODEBUG=urlstrictcolons=1`, which is the
+/// default only for a main module whose go.mod says `go 1.26` or later;
+/// Kubernetes' go.mod does not yet, so its kubelets run with
+/// `urlstrictcolons=0`. Switch to the first colon when it does.
 fn parse_host(host: &[u8]) -> Result<Cow<'_, [u8]>, UrlError> {
     match host.iter().rposition(|&b| b == b'[') {
         // CVE-2026-25679: text before the bracket was dropped until Go

@@ -562,3 +562,14 @@ fn regression_issue_21_check_explains_brackets_in_a_match_image() {
     let report = crate::kubelet_config::check(&config("[::1]:5000"), "p");
     assert!(report.findings.is_empty(), "{:?}", report.findings);
 }
+
+/// Issue 21, item 7: kubelets run with `urlstrictcolons=0` (Kubernetes'
+/// go.mod is older than `go 1.26`), so the port starts at the last colon and
+/// `a:1:2` is the host `a:1:2` with no port, not an error.
+#[test]
+fn regression_issue_21_colons_are_not_strict() {
+    assert_eq!(parse_schemeless(b"a:1:2/x").unwrap().host, &b"a:1:2"[..]);
+    assert!(urls_match_str("a:1:2", "a:1:2/x"));
+    assert!(!urls_match_str("a:1", "a:1:2/x"));
+    assert_eq!(parse_schemeless(b"a:1:b"), Err(UrlError::InvalidPort));
+}
