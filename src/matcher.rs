@@ -8,7 +8,7 @@
 //!
 //! Go strings are byte strings, and `url.Parse` decodes `%ff` to the byte
 //! 0xff, so hosts, paths and keys are bytes here ([`GoUrl`]); only [`Url`],
-//! the text form `check` prints, is lossy.
+//! the text form `check` keeps, is lossy.
 //!
 //! `url.Parse` is followed as Go 1.25.8 and 1.26.1 have it: brackets in a
 //! host only around an IPv6 address at its start (CVE-2025-47912 in Go
@@ -30,8 +30,9 @@ pub struct GoUrl<'a> {
     pub path: Cow<'a, [u8]>,
 }
 
-/// [`GoUrl`] as text, for reports: bytes that are not UTF-8 show as U+FFFD,
-/// so two different hosts can print alike. Matching uses the bytes.
+/// [`GoUrl`] as text, as `check` keeps it: bytes that are not UTF-8 become
+/// U+FFFD, so two different hosts can read alike. Exact matching uses
+/// [`GoUrl`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Url {
     /// `u.Host`: host and port.
@@ -459,7 +460,7 @@ fn labels(host: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// `URLsMatch`: same port, same number of labels, the target path starts
 /// with the glob path (plain byte prefix), and each label matches as a
 /// `filepath.Match` pattern. A malformed pattern is no match.
-pub fn go_urls_match(glob: &GoUrl<'_>, target: &GoUrl<'_>) -> bool {
+pub(crate) fn go_urls_match(glob: &GoUrl<'_>, target: &GoUrl<'_>) -> bool {
     let (glob_host, glob_port) = split_url(&glob.host);
     let (target_host, target_port) = split_url(&target.host);
     glob_port == target_port
