@@ -153,7 +153,9 @@ impl Target {
             return Err(TargetError::QueryOrFragment);
         }
         let kubelet_key = matcher::normalize_auth_key(key).ok_or(TargetError::Unparsable)?;
-        Self::normalized(&kubelet_key)
+        // A key that decodes to bytes that are not UTF-8 cannot name a file.
+        let text = core::str::from_utf8(&kubelet_key).map_err(|_| TargetError::Unparsable)?;
+        Self::normalized(text)
     }
 
     /// Validates `host[/path]` after lowercasing the host, renaming Docker

@@ -14,7 +14,7 @@ use crate::base64::{Alphabet, Padding, decode};
 use crate::credfile::{self, Credential};
 use crate::dockerconfig::{self, Target};
 use crate::duration::Duration;
-use crate::matcher::{answer_matches, glob_match, urls_match_str};
+use crate::matcher::{answer_matches, glob_match, parse_schemeless, urls_match_str};
 use crate::reference::{parse, parse_normalized_named};
 use crate::request::{self, ApiVersion};
 use crate::response::{AuthEntry, CacheKeyType, DecodedAuth, Response, kubelet_decode, write};
@@ -206,9 +206,13 @@ pub fn matcher(data: &[u8]) {
     };
     let name = image.name();
     let Some(domain) = image.domain() else { return };
-    if domain.host().starts_with('[') && domain.port().is_none() {
-        // The kubelet reads these brackets as a glob class: nothing matches,
-        // and the plugin's self-check refuses (regression corpus entry).
+    if domain.host().starts_with('[')
+        && (domain.port().is_none() || parse_schemeless(domain.as_str().as_bytes()).is_err())
+    {
+        // Without a port the kubelet reads these brackets as a glob class;
+        // around anything but an IPv6 address (`[a]:1`, which the reference
+        // grammar allows) Go >= 1.24.8 refuses them. Nothing matches, and the
+        // plugin's self-check refuses (regression corpus entries).
         assert!(!answer_matches(domain.as_str(), &name));
         return;
     }

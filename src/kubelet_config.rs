@@ -287,10 +287,15 @@ fn check_match_image(at: &str, image: &str, findings: &mut Vec<String>) {
     let url = match matcher::parse_schemeless_url(image) {
         Ok(url) => url,
         Err(e) => {
-            let hint = if e == matcher::UrlError::InvalidPort && image.contains(":*") {
-                " (a glob in the port is not allowed; list each port)"
-            } else {
-                ""
+            let hint = match e {
+                matcher::UrlError::InvalidPort if image.contains(":*") => {
+                    " (a glob in the port is not allowed; list each port)"
+                }
+                // `registry[0-9].example.com` matched on older kubelets.
+                matcher::UrlError::InvalidIpLiteral => {
+                    " (use `*`; kubelets built with Go >= 1.24.8 reject brackets in a host)"
+                }
+                _ => "",
             };
             findings.push(format!(
                 "{field}: Invalid value: {}: match image is invalid ({e:?}){hint}",

@@ -249,9 +249,12 @@ fn reference_parse_rows() -> Vec<ParseRow> {
         err(&format!("a@SHA256:{F64}"), E::DigestInvalidFormat),
         err(&format!("a@md5:{}", "f".repeat(32)), E::DigestUnsupported),
         err(&format!("a@sha256+b64:{F64}"), E::DigestUnsupported),
-        err(
+        ok(
             &format!("a@sha384:{}", "f".repeat(96)),
-            E::DigestUnsupported,
+            "a",
+            "",
+            "",
+            &format!("sha384:{}", "f".repeat(96)),
         ),
         ok(&format!("a@{sha512}"), "a", "", "", &sha512),
         err(&format!("a@sha512:{F64}"), E::DigestInvalidLength),
@@ -904,4 +907,24 @@ fn miri_file_stems_lowercase_the_host_and_keep_the_port() {
             .as_deref(),
         Some("*.io")
     );
+}
+
+/// Issue 21, item 8: go-digest v1.0.0, which the kubelet vendors, accepts
+/// sha384 (96 lowercase hex digits) whenever `crypto/sha512` is linked, as
+/// it is in the kubelet; `check IMAGE` judges such an image as it does.
+#[test]
+fn regression_issue_21_sha384_digests_are_accepted_as_the_kubelet_does() {
+    let f96 = "f".repeat(96);
+    let image = format!("ghcr.io/acme/app@sha384:{f96}");
+    let r = parse_normalized_named(&image).unwrap();
+    assert_eq!(r.digest(), Some(format!("sha384:{f96}").as_str()));
+    assert_eq!(parse(&image).unwrap().to_string(), image);
+    for (hex, e) in [
+        ("f".repeat(95), E::DigestInvalidLength),
+        ("f".repeat(97), E::DigestInvalidLength),
+        (F128.to_owned(), E::DigestInvalidLength),
+        ("F".repeat(96), E::DigestInvalidFormat),
+    ] {
+        assert_eq!(parse(&format!("a@sha384:{hex}")), Err(e), "{hex}");
+    }
 }
