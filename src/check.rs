@@ -10,11 +10,12 @@ use crate::credfile::{self, ContentError};
 use crate::error::Escaped;
 use crate::kubelet_config::{self, Provider};
 use crate::layout::{self, SUFFIX, WILDCARD_PREFIX};
-use crate::lookup::{self, Rule};
+use crate::lookup::{self, Identity, NAMESPACES_DIR, Rule, SERVICE_ACCOUNTS_DIR, Scope};
 use crate::matcher;
 use crate::reference::{self, Domain};
 use crate::request::ApiVersion;
 use crate::sys::FileType;
+use crate::token::{Namespace, ServiceAccountName};
 use crate::trust::{self, TrustError, TrustedDir};
 use alloc::borrow::ToOwned;
 use alloc::format;
@@ -40,6 +41,8 @@ struct Audit {
     failures: usize,
     files: usize,
     usable: Vec<Usable>,
+    /// Namespace and service-account trees found.
+    scoped_trees: usize,
 }
 
 impl Audit {
@@ -101,9 +104,16 @@ fn audit(options: &CheckOptions, binary_name: &str) -> Audit {
         }
     };
     if let Some(root) = &root {
-        audit_root(root, &mut audit);
+        audit_tree(root, Tree::Node, &mut audit);
+        let identity = options
+            .identity
+            .as_ref()
+            .map(|(namespace, service_account)| Identity {
+                namespace,
+                service_account,
+            });
         for image in &options.images {
-            explain_image(root, image, &mut audit);
+            explain_image(root, image, identity, &mut audit);
         }
     }
     if let Some(path) = &options.kubelet_config {
@@ -184,9 +194,69 @@ fn sorted_names(dir: &TrustedDir, audit: &mut Audit) -> Vec<Entry> {
     names
 }
 
-fn audit_root(root: &TrustedDir, audit: &mut Audit) {
+/// Which kind of credential tree a directory is, for the entries that only
+/// one kind may hold (`namespaces/` at the root, `serviceaccounts/` in a
+/// namespace).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tree {
+    Node,
+    Namespace,
+    ServiceAccount,
+}
+
+/// Audits every directory below `namespaces/` (each a namespace's tree) or
+/// below a namespace's `serviceaccounts/`.
+fn audit_scopes(dir: &TrustedDir, kind: Tree, audit: &mut Audit) {
+    for Entry { name, file_type } in sorted_names(dir, audit) {
+        let path = dir.child_path(&name);
+        let valid = match kind {
+            Tree::Namespace => Namespace::parse(&name).is_some(),
+            _ => ServiceAccountName::parse(&name).is_some(),
+        };
+        if file_type != FileType::Directory || !valid {
+            audit.fail(format!(
+                "{}: not a {} directory, so never read ({})",
+                Escaped(&path),
+                if kind == Tree::Namespace {
+                    "namespace"
+                } else {
+                    "service account"
+                },
+                if file_type == FileType::Directory {
+                    "not a valid Kubernetes name"
+                } else {
+                    "not a directory"
+                }
+            ));
+            continue;
+        }
+        match dir.open_subdir(&name) {
+            Ok(Some(sub)) => {
+                audit.scoped_trees += 1;
+                audit_tree(&sub, kind, audit);
+            }
+            Ok(None) => {}
+            Err(e) => audit.fail(explain(&e)),
+        }
+    }
+}
+
+fn audit_tree(root: &TrustedDir, tree: Tree, audit: &mut Audit) {
     for Entry { name, file_type } in sorted_names(root, audit) {
         let path = root.child_path(&name);
+        let scope_dir = match tree {
+            Tree::Node => (name == NAMESPACES_DIR).then_some(Tree::Namespace),
+            Tree::Namespace => (name == SERVICE_ACCOUNTS_DIR).then_some(Tree::ServiceAccount),
+            Tree::ServiceAccount => None,
+        };
+        if let Some(kind) = scope_dir.filter(|_| file_type == FileType::Directory) {
+            match root.open_subdir(&name) {
+                Ok(Some(dir)) => audit_scopes(&dir, kind, audit),
+                Ok(None) => {}
+                Err(e) => audit.fail(explain(&e)),
+            }
+            continue;
+        }
         let is_dir = file_type == FileType::Directory;
         // A link named like a registry would be taken for its directory.
         let looks_like_registry = file_type == FileType::Symlink && stem_problem(&name).is_none();
@@ -304,8 +374,21 @@ fn audit_file(dir: &TrustedDir, name: &str, host_glob: String, prefix: String, a
     }
 }
 
-fn explain_image(root: &TrustedDir, image: &str, audit: &mut Audit) {
-    let head = format!("image \"{}\"", Escaped(image));
+fn explain_image(
+    root: &TrustedDir,
+    image: &str,
+    identity: Option<Identity<'_>>,
+    audit: &mut Audit,
+) {
+    let head = match identity {
+        Some(id) => format!(
+            "image \"{}\" for service account {} of namespace {}",
+            Escaped(image),
+            id.service_account.as_str(),
+            id.namespace.as_str()
+        ),
+        None => format!("image \"{}\"", Escaped(image)),
+    };
     let parsed = match reference::parse_normalized_named(image) {
         Ok(parsed) => parsed,
         Err(e) => return audit.fail(format!("{head}: invalid: {e}")),
@@ -321,7 +404,7 @@ fn explain_image(root: &TrustedDir, image: &str, audit: &mut Audit) {
         domain.as_str(),
         parsed.path().as_str()
     ));
-    let lookup = match lookup::find(root, &parsed, None, true) {
+    let lookup = match lookup::find(root, &parsed, identity, true) {
         Ok(lookup) => lookup,
         Err(e) => return audit.fail(format!("{head}: {}", explain(&e))),
     };
@@ -343,12 +426,16 @@ fn explain_image(root: &TrustedDir, image: &str, audit: &mut Audit) {
     };
     let verdict = answer::write(ApiVersion::V1, Some(&answer), &name).err();
     let line = format!(
-        "{head}: answered by {} ({}): key \"{}\", cacheKeyType {}, cacheDuration {}; {}",
+        "{head}: answered by {} ({}{}): key \"{}\", cacheKeyType {}, cacheDuration {}; {}",
         Escaped(&found.file.path),
-        match found.rule {
+        match &found.rule {
             Rule::Repository(p) => format!("repository file for {}/{p}", domain.as_str()),
             Rule::Host => "registry file".to_owned(),
             Rule::Wildcard => "wildcard file".to_owned(),
+        },
+        match &found.scope {
+            Scope::Node => String::new(),
+            scope => format!(" for {scope}"),
         },
         Escaped(&answer.key),
         answer.cache_key_type.as_str(),
@@ -447,7 +534,7 @@ fn read_config(path: &str) -> Result<String, String> {
                 format!("larger than {} bytes", kubelet_config::MAX_CONFIG_BYTES)
             }
         })?;
-    String::from_utf8(bytes).map_err(|_| "not UTF-8".to_string())
+    String::from_utf8(bytes.as_bytes().to_vec()).map_err(|_| "not UTF-8".to_string())
 }
 
 fn credroot_arg(args: &[String]) -> Option<&str> {

@@ -3,9 +3,13 @@
 //! configuration (the kubelet hands the plugin its whole environment).
 
 use crate::PROGRAM;
+use crate::dockerconfig::{Target, TargetError};
+use crate::duration::Duration;
 use crate::error::{Error, Escaped, truncated};
 use crate::syslog::{self, Facility};
+use crate::token::{Namespace, ServiceAccountName};
 use crate::trust::CredRoot;
+use crate::write::{ImportOptions, PutOptions, PutSecret, WriteScope};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -18,24 +22,42 @@ per-registry JSON files, each checked for owner, mode and type before it is read
 
 Usage:
   generic-credential-provider [--credroot DIR] [--log-socket PATH] [--log-facility NAME]
+                              [--service-account-audience AUD]
       Plugin mode: read one CredentialProviderRequest on stdin, print one
       CredentialProviderResponse on stdout.
-  generic-credential-provider check [--credroot DIR] [--kubelet-config FILE] [IMAGE ...]
+  generic-credential-provider check [--credroot DIR] [--kubelet-config FILE]
+                              [--namespace NS [--service-account SA]] [IMAGE ...]
       Audit the credential root (and a kubelet CredentialProviderConfig in JSON),
-      explain which file answers each IMAGE; never prints a secret. Exits 1 if
-      anything is unusable.
-  generic-credential-provider --help | --version
+      explain which file answers each IMAGE (for a pod of NS/SA); never prints a
+      secret. Exits 1 if anything is unusable.
+  generic-credential-provider put [--credroot DIR] [--namespace NS [--service-account SA]]
+                              [--duration D] --username NAME TARGET  < password
+  generic-credential-provider put [--credroot DIR] [--namespace NS [--service-account SA]]
+                              --json TARGET  < credential.json
+      Write one credential file atomically (a 0600 temporary file, synced, then
+      renamed over the name), so pulls never see a torn or missing file. The
+      password is one line on stdin, never an argument. TARGET: registry.example.org,
+      registry.example.org:5000, '*.example.org' or registry.example.org/team.
+  generic-credential-provider import [--credroot DIR] [--namespace NS [--service-account SA]]
+                              --docker-config FILE [--dry-run]
+      Write one file per auths entry of a Docker config.json (or a decoded
+      .dockerconfigjson) through put; exits 1 if any entry was not imported.
+  generic-credential-provider help | --help | --version
 
 Options:
   --credroot DIR         credential root, an absolute path (default /etc/kubernetes/registries)
   --log-socket PATH      syslog socket (default /dev/log)
   --log-facility NAME    authpriv (default), auth, user, daemon, local0 .. local7
+  --service-account-audience AUD
+                         a request's service-account token must carry this audience
   --kubelet-config FILE  check: the kubelet's CredentialProviderConfig, JSON form
 
-Lookup, for an image host[:port]/path (the host lowercased, the port kept):
-  DIR/host[:port]/p1/.../pk.json   the longest leading part of the path that has a file
-  DIR/host[:port].json             the registry
-  DIR/*.parent[:port].json         one extra DNS label; never a parent domain or another port
+Lookup, for an image host[:port]/path (the host lowercased, the port kept), in
+DIR/namespaces/NS/serviceaccounts/SA/, then DIR/namespaces/NS/ (when the request
+carries the pod's service-account token), then DIR/; in each:
+  host[:port]/p1/.../pk.json   the longest leading part of the path that has a file
+  host[:port].json             the registry
+  *.parent[:port].json         one extra DNS label; never a parent domain or another port
 
 Each directory from / down to a file must be owned by root (or you), and not writable
 by group or others; a file must be a regular 0600/0400 file with one link, at most 64 KiB;
@@ -64,6 +86,9 @@ pub(crate) struct CheckOptions {
     pub(crate) kubelet_config: Option<String>,
     /// Images to explain.
     pub(crate) images: Vec<String>,
+    /// `--namespace` and `--service-account` (default `default`, as for a
+    /// pod that names none): explain images as that pod is answered.
+    pub(crate) identity: Option<(Namespace, ServiceAccountName)>,
 }
 
 impl CheckOptions {
@@ -80,6 +105,10 @@ pub(crate) enum Command {
     Plugin(PluginOptions),
     /// Audit.
     Check(CheckOptions),
+    /// Write one credential file.
+    Put(PutOptions),
+    /// Write the credential files of a Docker config.
+    Import(ImportOptions),
     /// `--help` or `help`.
     Help,
     /// `--version`.
@@ -225,6 +254,8 @@ pub(crate) fn parse<'a>(args: impl Iterator<Item = &'a [u8]>) -> Result<Command,
         .collect::<Result<Vec<&str>, Error>>()?;
     match args.split_first() {
         Some((&"check", rest)) => parse_check(rest),
+        Some((&"put", rest)) => parse_put(rest),
+        Some((&"import", rest)) => parse_import(rest),
         Some((&"help", _)) => Ok(Command::Help),
         _ => parse_plugin(&args),
     }
@@ -273,7 +304,8 @@ fn parse_plugin(args: &[&str]) -> Result<Command, Error> {
 
 fn parse_check(args: &[&str]) -> Result<Command, Error> {
     let mut p = Parser::new(args);
-    let (mut root, mut kubelet_config) = (None, None);
+    let (mut root, mut kubelet_config, mut namespace, mut service_account) =
+        (None, None, None, None);
     let mut images = Vec::new();
     while let Some(item) = p.next() {
         match item {
@@ -289,14 +321,177 @@ fn parse_check(args: &[&str]) -> Result<Command, Error> {
                         p.value(name, inline)?.to_string(),
                     )?;
                 }
+                "--namespace" => set(&mut namespace, name, p.value(name, inline)?)?,
+                "--service-account" => set(&mut service_account, name, p.value(name, inline)?)?,
                 _ => return Err(unknown(name)),
             },
         }
     }
+    let scope = scope(namespace, service_account)?;
+    let identity = match scope.namespace {
+        None => None,
+        Some(ns) => Some((
+            ns,
+            match scope.service_account {
+                Some(sa) => sa,
+                None => ServiceAccountName::parse(DEFAULT_SERVICE_ACCOUNT)
+                    .ok_or_else(|| usage("internal: the default service account name"))?,
+            },
+        )),
+    };
     Ok(Command::Check(CheckOptions {
         credroot: root,
         kubelet_config,
         images,
+        identity,
+    }))
+}
+
+/// The service account of a pod that names none.
+const DEFAULT_SERVICE_ACCOUNT: &str = "default";
+
+/// Why a secret is never taken from the command line.
+const NO_SECRET_IN_ARGV: &str = "is refused: every user can read a process's arguments in /proc/<pid>/cmdline; pipe the password on stdin";
+
+/// `--namespace` and `--service-account`, validated as Kubernetes names.
+fn scope(namespace: Option<&str>, service_account: Option<&str>) -> Result<WriteScope, Error> {
+    let namespace = namespace
+        .map(|ns| {
+            Namespace::parse(ns).ok_or_else(|| {
+                usage(format_args!(
+                    "--namespace \"{}\" is not a Kubernetes namespace name (a DNS-1123 label: lowercase letters, digits and -, at most 63)",
+                    quoted(&truncated(ns))
+                ))
+            })
+        })
+        .transpose()?;
+    let service_account = service_account
+        .map(|sa| {
+            ServiceAccountName::parse(sa).ok_or_else(|| {
+                usage(format_args!(
+                    "--service-account \"{}\" is not a Kubernetes service account name (a DNS-1123 subdomain)",
+                    quoted(&truncated(sa))
+                ))
+            })
+        })
+        .transpose()?;
+    if service_account.is_some() && namespace.is_none() {
+        return Err(usage("--service-account needs --namespace"));
+    }
+    Ok(WriteScope {
+        namespace,
+        service_account,
+    })
+}
+
+fn target(arg: &str) -> Result<Target, Error> {
+    Target::parse(arg).map_err(|e| match e {
+        TargetError::NotCanonical(canonical) => usage(format_args!(
+            "TARGET \"{}\" is written differently from how lookup names it; use \"{}\"",
+            quoted(&truncated(arg)),
+            canonical.as_str()
+        )),
+        other => usage(format_args!(
+            "TARGET \"{}\": the key {other}",
+            quoted(&truncated(arg))
+        )),
+    })
+}
+
+fn parse_put(args: &[&str]) -> Result<Command, Error> {
+    let mut p = Parser::new(args);
+    let (mut root, mut namespace, mut service_account) = (None, None, None);
+    let (mut username, mut duration, mut json) = (None, None, false);
+    let mut targets = Vec::new();
+    while let Some(item) = p.next() {
+        match item {
+            Item::Help => return Ok(Command::Help),
+            Item::Version => return Ok(Command::Version),
+            Item::Positional(arg) => targets.push(arg),
+            Item::Flag { name, inline } => match name {
+                "--credroot" => set(&mut root, name, credroot(p.value(name, inline)?)?)?,
+                "--namespace" => set(&mut namespace, name, p.value(name, inline)?)?,
+                "--service-account" => set(&mut service_account, name, p.value(name, inline)?)?,
+                "--username" => set(&mut username, name, p.value(name, inline)?.to_string())?,
+                "--duration" => {
+                    let value = p.value(name, inline)?;
+                    let parsed = Duration::parse(value).map_err(|e| {
+                        usage(format_args!(
+                            "--duration \"{}\" {e}",
+                            quoted(&truncated(value))
+                        ))
+                    })?;
+                    set(&mut duration, name, parsed)?;
+                }
+                "--json" if inline.is_none() => json = true,
+                "--password" | "--pass" | "-p" => {
+                    return Err(Error::Usage(format!("{name} {NO_SECRET_IN_ARGV}")));
+                }
+                _ => return Err(unknown(name)),
+            },
+        }
+    }
+    let [target_arg] = targets.as_slice() else {
+        return Err(usage(
+            "put takes exactly one TARGET (registry.example.org, registry.example.org:5000, *.example.org or registry.example.org/team)",
+        ));
+    };
+    let secret = match (json, username) {
+        (true, None) if duration.is_none() => PutSecret::Json,
+        (true, _) => {
+            return Err(usage(
+                "--json takes username, password and duration from stdin; drop --username and --duration",
+            ));
+        }
+        (false, Some(username)) => PutSecret::Password { username, duration },
+        (false, None) => {
+            return Err(usage(
+                "put needs --username NAME (the password comes on stdin) or --json",
+            ));
+        }
+    };
+    Ok(Command::Put(PutOptions {
+        credroot: root.unwrap_or_else(default_root),
+        scope: scope(namespace, service_account)?,
+        secret,
+        target: target(target_arg)?,
+    }))
+}
+
+fn parse_import(args: &[&str]) -> Result<Command, Error> {
+    let mut p = Parser::new(args);
+    let (mut root, mut namespace, mut service_account, mut config) = (None, None, None, None);
+    let mut dry_run = false;
+    while let Some(item) = p.next() {
+        match item {
+            Item::Help => return Ok(Command::Help),
+            Item::Version => return Ok(Command::Version),
+            Item::Positional(arg) => {
+                return Err(usage(format_args!(
+                    "unexpected argument \"{}\"",
+                    quoted(&truncated(arg))
+                )));
+            }
+            Item::Flag { name, inline } => match name {
+                "--credroot" => set(&mut root, name, credroot(p.value(name, inline)?)?)?,
+                "--namespace" => set(&mut namespace, name, p.value(name, inline)?)?,
+                "--service-account" => set(&mut service_account, name, p.value(name, inline)?)?,
+                "--docker-config" => set(&mut config, name, p.value(name, inline)?.to_string())?,
+                "--dry-run" if inline.is_none() => dry_run = true,
+                _ => return Err(unknown(name)),
+            },
+        }
+    }
+    let Some(docker_config) = config else {
+        return Err(usage(
+            "import needs --docker-config FILE (a docker config.json or a decoded .dockerconfigjson)",
+        ));
+    };
+    Ok(Command::Import(ImportOptions {
+        credroot: root.unwrap_or_else(default_root),
+        scope: scope(namespace, service_account)?,
+        docker_config,
+        dry_run,
     }))
 }
 

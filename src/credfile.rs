@@ -374,7 +374,7 @@ mod tests {
         assert_eq!(c.password.as_bytes(), "p\\w\n\u{e9}".as_bytes());
         assert_eq!(c.duration, Some(Duration::FIVE_MINUTES));
         let c = decode(br#" {"password":"","username":""} "#).unwrap();
-        assert!(c.username.len() == 0 && c.password.len() == 0 && c.duration.is_none());
+        assert!(c.username.is_empty() && c.password.is_empty() && c.duration.is_none());
     }
 
     #[test]

@@ -223,6 +223,7 @@ impl Target {
 
     /// `host[:port]` or `*.parent[:port]`: the credential file stem, or the
     /// directory of a per-repository file.
+    #[cfg(any(test, fuzzing))]
     pub fn host(&self) -> &str {
         let end = self.path_start.map_or(self.text.len(), |start| start - 1);
         self.text.get(..end).unwrap_or_default()
@@ -234,6 +235,7 @@ impl Target {
     }
 
     /// Whether this is `*.parent[:port]`.
+    #[cfg(any(test, fuzzing))]
     pub fn is_wildcard(&self) -> bool {
         self.text.starts_with("*.")
     }

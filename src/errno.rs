@@ -24,6 +24,8 @@ impl Errno {
     pub const NAME_TOO_LONG: Self = Self(libc::ENAMETOOLONG);
     /// `EINVAL`: an argument the kernel refuses (here: a name holding a NUL byte).
     pub const INVALID: Self = Self(libc::EINVAL);
+    /// `EEXIST`: the name exists already.
+    pub const EXISTS: Self = Self(libc::EEXIST);
     /// `EIO`: a write that made no progress.
     pub const IO: Self = Self(libc::EIO);
 

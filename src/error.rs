@@ -10,6 +10,7 @@ use crate::request::RequestError;
 use crate::sys::HardeningFailure;
 use crate::token::TokenError;
 use crate::trust::TrustError;
+use crate::write::WriteError;
 use alloc::format;
 use alloc::string::{String, ToString};
 use core::fmt;
@@ -95,6 +96,8 @@ pub(crate) enum Error {
     Content(ContentError),
     /// The answer could not be made.
     Answer(AnswerError),
+    /// `put` or `import` refused or failed.
+    Write(WriteError),
     /// The answer could not be written to stdout.
     StdoutWrite(Errno),
 }
@@ -163,6 +166,7 @@ impl fmt::Display for Error {
             Self::Trust(e) => e.fmt(f),
             Self::Content(e) => e.fmt(f),
             Self::Answer(e) => e.fmt(f),
+            Self::Write(e) => e.fmt(f),
             Self::StdoutWrite(e) => write!(f, "cannot write the answer to stdout: {e}"),
         }
     }

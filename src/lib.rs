@@ -34,6 +34,7 @@ mod sys;
 mod syslog;
 mod token;
 mod trust;
+mod write;
 
 pub use sys::{Allocator, Argv, MallocAllocator, abort_on_panic};
 
@@ -102,6 +103,14 @@ pub fn main(argv: Argv) -> c_int {
                     EXIT_ANSWERED
                 }
                 Command::Check(options) => check::run(&options, program),
+                Command::Put(options) => match write::put(&options) {
+                    Ok(()) => EXIT_ANSWERED,
+                    Err(e) => fail(&e),
+                },
+                Command::Import(options) => match write::import(&options) {
+                    Ok(code) => code,
+                    Err(e) => fail(&e),
+                },
                 Command::Plugin(_) => EXIT_REFUSED,
             }
         }

@@ -612,6 +612,7 @@ impl fmt::Display for BadPattern {
 
 /// Go's `path/filepath.Match` on Unix: `*` (not across `/`), `?`, `[...]`
 /// classes with `^` and ranges, `\` escapes; errors for malformed patterns.
+#[cfg(any(test, fuzzing))]
 pub fn glob_match(pattern: &str, name: &str) -> Result<bool, BadPattern> {
     glob_match_bytes(pattern.as_bytes(), name.as_bytes())
 }

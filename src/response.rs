@@ -141,6 +141,29 @@ pub fn write(answer: &Response<'_>) -> Option<Secret> {
     (!w.overflowed).then_some(w.buf)
 }
 
+/// A credential file as `put` writes it: `{"username":…,"password":…}` and
+/// `duration` when given, escaped as the response is, one line. `None` only
+/// if the buffer was sized too small, which cannot happen.
+pub fn credential_file(username: &[u8], password: &[u8], duration: Option<&str>) -> Option<Secret> {
+    let secret_bytes = username.len() + password.len() + duration.map_or(0, str::len);
+    let mut w = Writer {
+        buf: Secret::with_capacity(
+            FIXED_OVERHEAD_BYTES + secret_bytes * MAX_ESCAPED_BYTES_PER_BYTE,
+        ),
+        overflowed: false,
+    };
+    w.raw(b"{\"username\":");
+    w.string(username);
+    w.raw(b",\"password\":");
+    w.string(password);
+    if let Some(d) = duration {
+        w.raw(b",\"duration\":");
+        w.string(d.as_bytes());
+    }
+    w.raw(b"}\n");
+    (!w.overflowed).then_some(w.buf)
+}
+
 /// Why the kubelet would refuse a response.
 #[cfg(any(test, fuzzing))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -36,8 +36,18 @@ const DIR_PATH_FLAGS: c_int = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLO
 /// terminal device must never become our controlling terminal.
 const FILE_READ_FLAGS: c_int =
     libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_NOCTTY;
+/// `open` flags for a new temporary file that `put` writes: it must not exist
+/// (`O_EXCL`, which also refuses a symbolic link planted at the name).
+const FILE_CREATE_FLAGS: c_int = libc::O_WRONLY
+    | libc::O_CREAT
+    | libc::O_EXCL
+    | libc::O_NOFOLLOW
+    | libc::O_CLOEXEC
+    | libc::O_NOCTTY;
 /// The mode of a file `put` creates: private to its owner.
 const PRIVATE_FILE_MODE: libc::mode_t = 0o600;
+/// The mode of a directory `put` creates.
+const PRIVATE_DIR_MODE: libc::mode_t = 0o700;
 /// The umask set at start-up: nothing this process creates is shared.
 const PRIVATE_UMASK: libc::mode_t = 0o077;
 
@@ -50,6 +60,8 @@ pub(crate) enum Open {
     DirRead,
     /// A file to read ([`FILE_READ_FLAGS`]).
     FileRead,
+    /// A new private file to write ([`FILE_CREATE_FLAGS`], mode 0600).
+    FileCreate,
 }
 
 impl Open {
@@ -58,6 +70,7 @@ impl Open {
             Self::DirPath => DIR_PATH_FLAGS,
             Self::DirRead => DIR_READ_FLAGS,
             Self::FileRead => FILE_READ_FLAGS,
+            Self::FileCreate => FILE_CREATE_FLAGS,
         }
     }
 }
@@ -373,6 +386,38 @@ fn write_all_raw(fd: c_int, mut buf: &[u8]) -> Result<(), Errno> {
 /// leave nothing on stdout, and an answer must be whole).
 pub(crate) fn write_std(to: Std, buf: &[u8]) -> Result<(), Errno> {
     write_all_raw(to.raw(), buf)
+}
+
+/// Writes all of `buf` to a file opened for writing.
+pub(crate) fn write_fd(fd: &Fd, buf: &[u8]) -> Result<(), Errno> {
+    write_all_raw(fd.0, buf)
+}
+
+/// `fsync`: the file's (or directory's) data reach the disk before we go on.
+pub(crate) fn fsync(fd: &Fd) -> Result<(), Errno> {
+    // SAFETY: the descriptor is borrowed and open for the call.
+    retry(|| cerr(unsafe { libc::fsync(fd.0) })).map(|_| ())
+}
+
+/// `renameat` within one directory: atomically replaces `to` with `from`.
+pub(crate) fn rename_in(dir: &Fd, from: &CStr, to: &CStr) -> Result<(), Errno> {
+    // SAFETY: both names are NUL-terminated and outlive the call; the
+    // directory descriptor is borrowed.
+    cerr(unsafe { libc::renameat(dir.0, from.as_ptr(), dir.0, to.as_ptr()) }).map(|_| ())
+}
+
+/// `unlinkat` of a file in `dir`.
+pub(crate) fn unlink_in(dir: &Fd, name: &CStr) -> Result<(), Errno> {
+    // SAFETY: `name` is NUL-terminated and outlives the call; the directory
+    // descriptor is borrowed.
+    cerr(unsafe { libc::unlinkat(dir.0, name.as_ptr(), 0) }).map(|_| ())
+}
+
+/// `mkdirat` with mode 0700.
+pub(crate) fn mkdir_in(dir: &Fd, name: &CStr) -> Result<(), Errno> {
+    // SAFETY: `name` is NUL-terminated and outlives the call; the directory
+    // descriptor is borrowed.
+    cerr(unsafe { libc::mkdirat(dir.0, name.as_ptr(), PRIVATE_DIR_MODE) }).map(|_| ())
 }
 
 /// One entry of a directory listing.

@@ -193,6 +193,14 @@ pub(crate) enum Action {
     List,
     /// `read`.
     Read,
+    /// Creating a file or directory.
+    Create,
+    /// `write`.
+    Write,
+    /// `fsync`.
+    Sync,
+    /// `rename`.
+    Rename,
 }
 
 impl fmt::Display for Action {
@@ -202,6 +210,10 @@ impl fmt::Display for Action {
             Self::Stat => "stat",
             Self::List => "list",
             Self::Read => "read",
+            Self::Create => "create",
+            Self::Write => "write",
+            Self::Sync => "sync",
+            Self::Rename => "rename",
         })
     }
 }
@@ -215,6 +227,16 @@ pub(crate) struct IoFailure {
     pub(crate) action: Action,
     /// The error.
     pub(crate) errno: Errno,
+}
+
+impl fmt::Display for BoundedReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Open(e) => write!(f, "cannot open: {e}"),
+            Self::Read(e) => write!(f, "cannot read: {e}"),
+            Self::TooLarge => f.write_str("too large"),
+        }
+    }
 }
 
 impl fmt::Display for IoFailure {
@@ -472,8 +494,115 @@ impl TrustedDir {
     }
 }
 
-/// Why [`read_bounded`] failed.
+/// How many temporary names `stage` tries before it gives up (a crashed
+/// `put` can leave one behind; a second one at the same time takes another).
+const MAX_STAGE_NAMES: u32 = 16;
+
+impl TrustedDir {
+    /// Opens the sub-directory `name`, creating it (mode 0700, through this
+    /// checked descriptor) if it does not exist; either way it must pass
+    /// the directory rules.
+    pub(crate) fn open_or_create_subdir(&self, name: &str) -> Result<Self, TrustError> {
+        if let Some(dir) = self.open_subdir(name)? {
+            return Ok(dir);
+        }
+        let path = self.child_path(name);
+        let c = c_name(name).map_err(|e| io(&path, Action::Create, e))?;
+        match sys::mkdir_in(&self.fd, &c) {
+            Ok(()) => {}
+            // Another writer made it in between: it is checked below all the same.
+            Err(e) if e == Errno::EXISTS => {}
+            Err(e) => return Err(io(&path, Action::Create, e)),
+        }
+        self.open_subdir(name)?
+            .ok_or_else(|| io(&path, Action::Open, Errno::NOT_FOUND))
+    }
+
+    /// Creates a private temporary file beside `name` in this directory
+    /// (`O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0600), to be written and then
+    /// renamed over `name` by [`Staged::commit`]; removed if not committed.
+    pub(crate) fn stage(&self, name: &str) -> Result<Staged<'_>, TrustError> {
+        let path = self.child_path(name);
+        let final_name = c_name(name).map_err(|e| io(&path, Action::Create, e))?;
+        let pid = sys::process_id();
+        for attempt in 0..MAX_STAGE_NAMES {
+            let temp = alloc::format!(".{name}.tmp-{pid}-{attempt}");
+            let c = c_name(&temp).map_err(|e| io(&path, Action::Create, e))?;
+            match sys::open_at(Some(&self.fd), &c, Open::FileCreate) {
+                Ok(fd) => {
+                    return Ok(Staged {
+                        dir: self,
+                        fd,
+                        temp: c,
+                        final_name,
+                        path,
+                        committed: false,
+                    });
+                }
+                Err(e) if e == Errno::EXISTS => {}
+                Err(e) => return Err(io(&self.child_path(&temp), Action::Create, e)),
+            }
+        }
+        Err(io(&path, Action::Create, Errno::EXISTS))
+    }
+}
+
+/// A temporary file being written beside its final name.
 #[derive(Debug)]
+pub(crate) struct Staged<'a> {
+    dir: &'a TrustedDir,
+    fd: Fd,
+    temp: CString,
+    final_name: CString,
+    path: String,
+    committed: bool,
+}
+
+impl Staged<'_> {
+    /// Writes all of `bytes` to the temporary file.
+    pub(crate) fn write(&mut self, bytes: &[u8]) -> Result<(), TrustError> {
+        sys::write_fd(&self.fd, bytes).map_err(|e| io(&self.path, Action::Write, e))
+    }
+
+    /// Makes the written file the one at the final name, atomically: the
+    /// data reach the disk first, an existing name that is no regular file
+    /// (a link, a directory, a FIFO) is refused rather than replaced, the
+    /// rename replaces the name in one step (readers see the old file or the
+    /// new one, never a missing or half-written one), and the directory is
+    /// synced so the rename survives a crash.
+    pub(crate) fn commit(mut self) -> Result<(), TrustError> {
+        sys::fsync(&self.fd).map_err(|e| io(&self.path, Action::Sync, e))?;
+        if let Ok(st) = sys::lstat_at(Some(&self.dir.fd), &self.final_name) {
+            if st.file_type != FileType::Regular {
+                let violation = match st.file_type {
+                    FileType::Symlink => Violation::SymbolicLink,
+                    other => Violation::NotRegularFile(other),
+                };
+                return Err(refused(&self.path, Subject::File, violation));
+            }
+        }
+        sys::rename_in(&self.dir.fd, &self.temp, &self.final_name)
+            .map_err(|e| io(&self.path, Action::Rename, e))?;
+        self.committed = true;
+        let dir = sys::reopen_dir_for_listing(&self.dir.fd)
+            .map_err(|e| io(&self.dir.path, Action::Open, e))?;
+        sys::fsync(&dir).map_err(|e| io(&self.dir.path, Action::Sync, e))
+    }
+}
+
+impl Drop for Staged<'_> {
+    /// Removes the temporary file unless it became the final one.
+    fn drop(&mut self) {
+        if !self.committed {
+            // Nothing more can be done about a temporary that cannot be
+            // removed; its name says what it is.
+            let _ = sys::unlink_in(&self.dir.fd, &self.temp);
+        }
+    }
+}
+
+/// Why [`read_bounded`] failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum BoundedReadError {
     /// The file could not be opened.
     Open(Errno),
@@ -483,10 +612,11 @@ pub(crate) enum BoundedReadError {
     TooLarge,
 }
 
-/// Reads a file that is no secret and needs no trust rules (the kubelet's
-/// config, which `check` audits), with the credential-file open flags (no
+/// Reads a file that needs no trust rules (the kubelet's config, which
+/// `check` audits; the Docker config `import` reads, which may hold secrets:
+/// hence a `Secret`), with the credential-file open flags (no
 /// symbolic link in the last component, no hang on a FIFO) and a size bound.
-pub(crate) fn read_bounded(path: &str, max_bytes: usize) -> Result<Vec<u8>, BoundedReadError> {
+pub(crate) fn read_bounded(path: &str, max_bytes: usize) -> Result<Secret, BoundedReadError> {
     let c = c_name(path).map_err(BoundedReadError::Open)?;
     let fd = sys::open_at(None, &c, Open::FileRead).map_err(BoundedReadError::Open)?;
     // One spare byte tells "exactly the limit" from "more".
@@ -495,7 +625,7 @@ pub(crate) fn read_bounded(path: &str, max_bytes: usize) -> Result<Vec<u8>, Boun
     if buf.len() > max_bytes {
         return Err(BoundedReadError::TooLarge);
     }
-    Ok(buf.as_bytes().to_vec())
+    Ok(buf)
 }
 
 /// Reads up to `size` bytes from the start of the file (`pread`, so a second
