@@ -237,9 +237,7 @@ fn a_credential_file_no_match_image_routes_is_reported() {
 
 #[test]
 fn without_permission_it_says_so() {
-    if !root_or_skip("without_permission_it_says_so") {
-        return;
-    }
+    require!(Need::Root);
     let s = good_root("check-perm");
     let out = Command::new("setpriv")
         .args([

@@ -15,7 +15,9 @@ const FILE: &str = "registry.example.org.json";
 const OTHER_UID: u32 = 1234;
 
 fn ok_answer() -> String {
-    answer("registry.example.org", "user", PASSWORD, "Registry", "5m0s")
+    Expect::registry("registry.example.org")
+        .creds("user", PASSWORD)
+        .json()
 }
 
 fn with_file(name: &str) -> (Scratch, std::path::PathBuf) {
@@ -64,9 +66,7 @@ fn refuses_files_with_any_group_or_other_bit() {
 
 #[test]
 fn refuses_a_0660_file_of_another_group() {
-    if !root_or_skip("refuses_a_0660_file_of_another_group") {
-        return;
-    }
+    require!(Need::Root);
     let (s, path) = with_file("group");
     chown(&path, Some(0), Some(OTHER_UID)).unwrap();
     chmod(&path, 0o660);
@@ -79,9 +79,7 @@ fn refuses_a_0660_file_of_another_group() {
 
 #[test]
 fn accepts_a_root_owned_file_with_another_group_when_private() {
-    if !root_or_skip("accepts_a_root_owned_file_with_another_group_when_private") {
-        return;
-    }
+    require!(Need::Root);
     let (s, path) = with_file("group-ok");
     chown(&path, Some(0), Some(OTHER_UID)).unwrap();
     chmod(&path, 0o600);
@@ -90,9 +88,7 @@ fn accepts_a_root_owned_file_with_another_group_when_private() {
 
 #[test]
 fn refuses_a_file_owned_by_another_uid() {
-    if !root_or_skip("refuses_a_file_owned_by_another_uid") {
-        return;
-    }
+    require!(Need::Root);
     let (s, path) = with_file("owner");
     chown(&path, Some(OTHER_UID), None).unwrap();
     let p = path.display();
@@ -256,9 +252,7 @@ fn accepts_a_nested_root_owned_0755_path() {
 
 #[test]
 fn refuses_a_credential_root_owned_by_another_uid() {
-    if !root_or_skip("refuses_a_credential_root_owned_by_another_uid") {
-        return;
-    }
+    require!(Need::Root);
     let (s, _) = with_file("rootowner");
     chown(&s.root, Some(OTHER_UID), None).unwrap();
     let r = s.root.display();

@@ -2,6 +2,7 @@
 //! roots, asserting exit code, exact stdout and stderr.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
 mod util;
 
 mod check;

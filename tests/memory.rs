@@ -15,21 +15,6 @@ const PASSWORD: &str = "pass-8b7d3a-unique";
 const TOKEN_NAMESPACE: &str = "ns-4e9a1c-unique";
 const ANNOTATION: &str = "annotation-value-2c8f6d-unique";
 
-fn gdb_available(test: &str) -> bool {
-    if !root_or_skip(test) {
-        return false;
-    }
-    if Command::new("gdb").arg("--version").output().is_err() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install gdb (.ci/run does)"
-        );
-        println!("SKIPPED {test}: gdb is not installed");
-        return false;
-    }
-    true
-}
-
 /// Runs the plugin under gdb, stopping where `catch` says (plus an optional
 /// condition), and returns the core image taken there.
 fn core_at(s: &Scratch, stdin: &str, catch: &str, condition: Option<&str>) -> Vec<u8> {
@@ -89,9 +74,7 @@ fn assert_no_secret(core: &[u8], secrets: &[&str]) {
 
 #[test]
 fn no_secret_in_a_core_taken_at_exit_after_an_answer() {
-    if !gdb_available("no_secret_in_a_core_taken_at_exit_after_an_answer") {
-        return;
-    }
+    require!(Need::Root, Need::Tool("gdb"), Need::NativeBinary);
     let s = Scratch::new("core-ok");
     s.cred("registry.example.org.json", USERNAME, PASSWORD);
     let core = core_at_exit(&s, &request("registry.example.org/app"));
@@ -105,9 +88,7 @@ fn no_secret_in_a_core_taken_at_exit_after_an_answer() {
 
 #[test]
 fn no_secret_in_a_core_with_a_10_kib_password() {
-    if !gdb_available("no_secret_in_a_core_with_a_10_kib_password") {
-        return;
-    }
+    require!(Need::Root, Need::Tool("gdb"), Need::NativeBinary);
     let s = Scratch::new("core-big");
     // Escapes force miniserde through its scratch buffer, which grows.
     let big = format!("{PASSWORD}{}", "\\n0123456789abcdef".repeat(600));
@@ -126,9 +107,7 @@ fn no_secret_in_a_core_with_a_10_kib_password() {
 
 #[test]
 fn no_token_or_annotation_in_a_core() {
-    if !gdb_available("no_token_or_annotation_in_a_core") {
-        return;
-    }
+    require!(Need::Root, Need::Tool("gdb"), Need::NativeBinary);
     let s = Scratch::new("core-token");
     s.cred("registry.example.org.json", USERNAME, PASSWORD);
     let token = jwt(TOKEN_NAMESPACE, "builder");
@@ -159,9 +138,7 @@ fn no_token_or_annotation_in_a_core() {
 
 #[test]
 fn no_secret_in_a_core_after_a_refusal() {
-    if !gdb_available("no_secret_in_a_core_after_a_refusal") {
-        return;
-    }
+    require!(Need::Root, Need::Tool("gdb"), Need::NativeBinary);
     let s = Scratch::new("core-refused");
     s.file(
         "registry.example.org.json",
@@ -179,9 +156,7 @@ fn no_secret_in_a_core_after_a_refusal() {
 
 #[test]
 fn the_harness_sees_the_password_while_the_answer_is_written() {
-    if !gdb_available("the_harness_sees_the_password_while_the_answer_is_written") {
-        return;
-    }
+    require!(Need::Root, Need::Tool("gdb"), Need::NativeBinary);
     let s = Scratch::new("core-write");
     s.cred("registry.example.org.json", USERNAME, PASSWORD);
     // Stop at the write(2) to stdout (fd 1 in rdi on x86_64).

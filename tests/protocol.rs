@@ -10,9 +10,12 @@ fn echoes_each_api_version_byte_for_byte() {
     for v in ["v1", "v1beta1", "v1alpha1"] {
         let api = format!("credentialprovider.kubelet.k8s.io/{v}");
         let out = s.run(request_v(&api, "registry.example.org/app").as_bytes());
-        out.answered(&format!(
-            r#"{{"kind":"CredentialProviderResponse","apiVersion":"{api}","cacheKeyType":"Registry","cacheDuration":"5m0s","auth":{{"registry.example.org":{{"username":"u","password":"p"}}}}}}"#
-        ));
+        out.answered(
+            &Expect::registry("registry.example.org")
+                .creds("u", "p")
+                .api_version(&api)
+                .json(),
+        );
     }
 }
 
@@ -21,13 +24,11 @@ fn answers_docker_hub_images_from_docker_io_json() {
     let s = Scratch::new("hub");
     s.cred("docker.io.json", "hubuser", "hubpass");
     for image in ["docker.io/library/nginx", "docker.io/user/app"] {
-        s.run(request(image).as_bytes()).answered(&answer(
-            "docker.io",
-            "hubuser",
-            "hubpass",
-            "Registry",
-            "5m0s",
-        ));
+        s.run(request(image).as_bytes()).answered(
+            &Expect::registry("docker.io")
+                .creds("hubuser", "hubpass")
+                .json(),
+        );
     }
     // Forms a non-kubelet caller may send are normalized the same way.
     for image in [
@@ -36,13 +37,11 @@ fn answers_docker_hub_images_from_docker_io_json() {
         "user/app@sha256:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
         "index.docker.io/user/app",
     ] {
-        s.run(request(image).as_bytes()).answered(&answer(
-            "docker.io",
-            "hubuser",
-            "hubpass",
-            "Registry",
-            "5m0s",
-        ));
+        s.run(request(image).as_bytes()).answered(
+            &Expect::registry("docker.io")
+                .creds("hubuser", "hubpass")
+                .json(),
+        );
     }
 }
 
@@ -52,21 +51,17 @@ fn answers_a_port_only_from_its_port_file() {
     s.cred("registry.example.org.json", "plain", "plainpass");
     s.cred("registry.example.org:5000.json", "ported", "portedpass");
     s.run(request("registry.example.org:5000/team/app").as_bytes())
-        .answered(&answer(
-            "registry.example.org:5000",
-            "ported",
-            "portedpass",
-            "Registry",
-            "5m0s",
-        ));
+        .answered(
+            &Expect::registry("registry.example.org:5000")
+                .creds("ported", "portedpass")
+                .json(),
+        );
     s.run(request("registry.example.org/team/app").as_bytes())
-        .answered(&answer(
-            "registry.example.org",
-            "plain",
-            "plainpass",
-            "Registry",
-            "5m0s",
-        ));
+        .answered(
+            &Expect::registry("registry.example.org")
+                .creds("plain", "plainpass")
+                .json(),
+        );
 }
 
 #[test]
@@ -87,8 +82,11 @@ fn never_answers_a_port_from_the_plain_host_file_or_the_reverse() {
 fn answers_ipv6_literals_with_port() {
     let s = Scratch::new("ipv6");
     s.cred("[::1]:5000.json", "six", "sixpass");
-    s.run(request("[::1]:5000/foo").as_bytes())
-        .answered(&answer("[::1]:5000", "six", "sixpass", "Registry", "5m0s"));
+    s.run(request("[::1]:5000/foo").as_bytes()).answered(
+        &Expect::registry("[::1]:5000")
+            .creds("six", "sixpass")
+            .json(),
+    );
     s.run(request("[::1]/foo").as_bytes())
         .answered(&no_credentials());
 }
@@ -113,13 +111,11 @@ fn wildcard_file_answers_exactly_one_extra_label() {
     let s = Scratch::new("wildcard");
     s.cred("*.example.org.json", "wild", "wildpass");
     s.run(request("registry.example.org/app").as_bytes())
-        .answered(&answer(
-            "registry.example.org",
-            "wild",
-            "wildpass",
-            "Registry",
-            "5m0s",
-        ));
+        .answered(
+            &Expect::registry("registry.example.org")
+                .creds("wild", "wildpass")
+                .json(),
+        );
     s.run(request("a.b.example.org/app").as_bytes())
         .answered(&no_credentials());
     s.run(request("example.org/app").as_bytes())
@@ -134,23 +130,19 @@ fn host_file_wins_over_wildcard_and_keeps_the_host_case() {
     s.cred("*.example.org.json", "wild", "wildpass");
     s.cred("registry.example.org.json", "host", "hostpass");
     s.run(request("registry.example.org/app").as_bytes())
-        .answered(&answer(
-            "registry.example.org",
-            "host",
-            "hostpass",
-            "Registry",
-            "5m0s",
-        ));
+        .answered(
+            &Expect::registry("registry.example.org")
+                .creds("host", "hostpass")
+                .json(),
+        );
     // The file name is the lowercased host; the key is the domain as written,
     // which is what the kubelet's case-sensitive matcher compares.
     s.run(request("Registry.Example.ORG/app").as_bytes())
-        .answered(&answer(
-            "Registry.Example.ORG",
-            "host",
-            "hostpass",
-            "Registry",
-            "5m0s",
-        ));
+        .answered(
+            &Expect::registry("Registry.Example.ORG")
+                .creds("host", "hostpass")
+                .json(),
+        );
 }
 
 #[test]
@@ -190,12 +182,20 @@ fn durations_come_from_the_file_printed_as_go_prints_them() {
             &format!(r#"{{"username":"u","password":"p","duration":"{written}"}}"#),
             0o600,
         );
-        s.run(request(&format!("{host}/app")).as_bytes())
-            .answered(&answer(&host, "u", "p", "Registry", printed));
+        s.run(request(&format!("{host}/app")).as_bytes()).answered(
+            &Expect::registry(&host)
+                .creds("u", "p")
+                .duration(printed)
+                .json(),
+        );
     }
     s.cred("default.example.org.json", "u", "p");
     s.run(request("default.example.org/app").as_bytes())
-        .answered(&answer("default.example.org", "u", "p", "Registry", "5m0s"));
+        .answered(
+            &Expect::registry("default.example.org")
+                .creds("u", "p")
+                .json(),
+        );
 }
 
 #[test]
@@ -207,13 +207,11 @@ fn credentials_with_quotes_backslashes_newlines_and_unicode_round_trip() {
         0o600,
     );
     s.run(request("registry.example.org/app").as_bytes())
-        .answered(&answer(
-            "registry.example.org",
-            r#"us\"er\\name"#,
-            "pa\\nss\\t\\u0001wörd☃🐳",
-            "Registry",
-            "5m0s",
-        ));
+        .answered(
+            &Expect::registry("registry.example.org")
+                .creds(r#"us\"er\\name"#, "pa\\nss\\t\\u0001wörd☃🐳")
+                .json(),
+        );
 }
 
 #[test]
@@ -221,7 +219,11 @@ fn empty_username_and_password_are_valid() {
     let s = Scratch::new("empty");
     s.cred("registry.example.org.json", "", "");
     s.run(request("registry.example.org/app").as_bytes())
-        .answered(&answer("registry.example.org", "", "", "Registry", "5m0s"));
+        .answered(
+            &Expect::registry("registry.example.org")
+                .creds("", "")
+                .json(),
+        );
 }
 
 #[test]
@@ -241,13 +243,11 @@ fn answers_a_request_with_a_service_account_token_and_never_shows_it() {
     let token = jwt("tok-7c1e5b2a", "never-print");
     let body = request_with_token("registry.example.org/app", &token);
     let out = s.run(body.as_bytes());
-    out.answered(&answer(
-        "registry.example.org",
-        "u",
-        "p",
-        "Registry",
-        "5m0s",
-    ));
+    out.answered(
+        &Expect::registry("registry.example.org")
+            .creds("u", "p")
+            .json(),
+    );
     out.never_shows(&token);
     // And on a refusal.
     let bad = body.replace("registry.example.org/app", "Bad/Image");
@@ -437,13 +437,11 @@ fn accepts_a_request_of_exactly_64_kib_and_refuses_one_byte_more() {
     let pad = 64 * 1024 - head.len() - tail.len();
     let exact = format!("{head}{}{tail}", "x".repeat(pad));
     assert_eq!(exact.len(), 64 * 1024);
-    s.run(exact.as_bytes()).answered(&answer(
-        "registry.example.org",
-        "u",
-        "p",
-        "Registry",
-        "5m0s",
-    ));
+    s.run(exact.as_bytes()).answered(
+        &Expect::registry("registry.example.org")
+            .creds("u", "p")
+            .json(),
+    );
     let over = format!("{head}{}{tail}", "x".repeat(pad + 1));
     assert_eq!(
         s.run(over.as_bytes()).refused(),

@@ -11,22 +11,17 @@ use std::os::unix::fs::PermissionsExt;
 fn a_repository_file_answers_its_repository_keyed_by_the_image() {
     let s = Scratch::new("repo");
     s.cred("ghcr.io/acme.json", "acme", "acmepass");
-    s.run(request("ghcr.io/acme/app").as_bytes())
-        .answered(&answer(
-            "ghcr.io/acme/app",
-            "acme",
-            "acmepass",
-            "Image",
-            "5m0s",
-        ));
+    s.run(request("ghcr.io/acme/app").as_bytes()).answered(
+        &Expect::image("ghcr.io/acme/app")
+            .creds("acme", "acmepass")
+            .json(),
+    );
     s.run(request("ghcr.io/acme/team/deep/app").as_bytes())
-        .answered(&answer(
-            "ghcr.io/acme/team/deep/app",
-            "acme",
-            "acmepass",
-            "Image",
-            "5m0s",
-        ));
+        .answered(
+            &Expect::image("ghcr.io/acme/team/deep/app")
+                .creds("acme", "acmepass")
+                .json(),
+        );
 }
 
 #[test]
@@ -35,43 +30,33 @@ fn the_longest_existing_prefix_wins() {
     s.cred("ghcr.io/acme.json", "acme", "acmepass");
     s.cred("ghcr.io/acme/team.json", "team", "teampass");
     s.cred("ghcr.io/acme/team/app.json", "app", "apppass");
-    s.run(request("ghcr.io/acme/team/app").as_bytes())
-        .answered(&answer(
-            "ghcr.io/acme/team/app",
-            "app",
-            "apppass",
-            "Image",
-            "5m0s",
-        ));
+    s.run(request("ghcr.io/acme/team/app").as_bytes()).answered(
+        &Expect::image("ghcr.io/acme/team/app")
+            .creds("app", "apppass")
+            .json(),
+    );
     s.run(request("ghcr.io/acme/team/other").as_bytes())
-        .answered(&answer(
-            "ghcr.io/acme/team/other",
-            "team",
-            "teampass",
-            "Image",
-            "5m0s",
-        ));
-    s.run(request("ghcr.io/acme/other").as_bytes())
-        .answered(&answer(
-            "ghcr.io/acme/other",
-            "acme",
-            "acmepass",
-            "Image",
-            "5m0s",
-        ));
+        .answered(
+            &Expect::image("ghcr.io/acme/team/other")
+                .creds("team", "teampass")
+                .json(),
+        );
+    s.run(request("ghcr.io/acme/other").as_bytes()).answered(
+        &Expect::image("ghcr.io/acme/other")
+            .creds("acme", "acmepass")
+            .json(),
+    );
     // A directory without a file at its level falls back to the shorter prefix.
     fs::create_dir_all(s.root.join("ghcr.io/acme/empty/sub")).unwrap();
     for d in ["ghcr.io/acme/empty", "ghcr.io/acme/empty/sub"] {
         fs::set_permissions(s.root.join(d), fs::Permissions::from_mode(0o700)).unwrap();
     }
     s.run(request("ghcr.io/acme/empty/sub/app").as_bytes())
-        .answered(&answer(
-            "ghcr.io/acme/empty/sub/app",
-            "acme",
-            "acmepass",
-            "Image",
-            "5m0s",
-        ));
+        .answered(
+            &Expect::image("ghcr.io/acme/empty/sub/app")
+                .creds("acme", "acmepass")
+                .json(),
+        );
 }
 
 #[test]
@@ -87,7 +72,11 @@ fn a_sibling_prefix_is_never_widened() {
         let out = s.run(request(image).as_bytes());
         if image == "ghcr.io/acme" {
             // The whole path is a prefix of itself: this image is acme's.
-            out.answered(&answer("ghcr.io/acme", "acme", "acmepass", "Image", "5m0s"));
+            out.answered(
+                &Expect::image("ghcr.io/acme")
+                    .creds("acme", "acmepass")
+                    .json(),
+            );
         } else {
             out.answered(&no_credentials());
             out.never_shows("acmepass");
@@ -103,20 +92,17 @@ fn falls_back_to_the_host_file_cached_per_image() {
     // With repository files present, a host answer is cached per image, so a
     // cached registry-wide answer never stands in for acme's own file.
     s.run(request("ghcr.io/other/app").as_bytes())
-        .answered(&answer("ghcr.io", "host", "hostpass", "Image", "5m0s"));
-    s.run(request("ghcr.io/acme/app").as_bytes())
-        .answered(&answer(
-            "ghcr.io/acme/app",
-            "acme",
-            "acmepass",
-            "Image",
-            "5m0s",
-        ));
+        .answered(&Expect::image("ghcr.io").creds("host", "hostpass").json());
+    s.run(request("ghcr.io/acme/app").as_bytes()).answered(
+        &Expect::image("ghcr.io/acme/app")
+            .creds("acme", "acmepass")
+            .json(),
+    );
     // Without a repository directory the host file keeps Registry.
     let t = Scratch::new("fallback-plain");
     t.cred("ghcr.io.json", "host", "hostpass");
     t.run(request("ghcr.io/other/app").as_bytes())
-        .answered(&answer("ghcr.io", "host", "hostpass", "Registry", "5m0s"));
+        .answered(&Expect::registry("ghcr.io").creds("host", "hostpass").json());
 }
 
 #[test]
@@ -124,13 +110,11 @@ fn ports_work_as_for_hosts() {
     let s = Scratch::new("repo-port");
     s.cred("registry.example.org:5000/ns.json", "ns", "nspass");
     s.run(request("registry.example.org:5000/ns/app").as_bytes())
-        .answered(&answer(
-            "registry.example.org:5000/ns/app",
-            "ns",
-            "nspass",
-            "Image",
-            "5m0s",
-        ));
+        .answered(
+            &Expect::image("registry.example.org:5000/ns/app")
+                .creds("ns", "nspass")
+                .json(),
+        );
     s.run(request("registry.example.org/ns/app").as_bytes())
         .answered(&no_credentials());
     s.run(request("registry.example.org:5001/ns/app").as_bytes())
@@ -142,15 +126,13 @@ fn docker_hub_repositories() {
     let s = Scratch::new("repo-hub");
     s.cred("docker.io/library.json", "official", "officialpass");
     s.cred("docker.io.json", "hub", "hubpass");
-    s.run(request("nginx").as_bytes()).answered(&answer(
-        "docker.io/library/nginx",
-        "official",
-        "officialpass",
-        "Image",
-        "5m0s",
-    ));
+    s.run(request("nginx").as_bytes()).answered(
+        &Expect::image("docker.io/library/nginx")
+            .creds("official", "officialpass")
+            .json(),
+    );
     s.run(request("docker.io/user/app").as_bytes())
-        .answered(&answer("docker.io", "hub", "hubpass", "Image", "5m0s"));
+        .answered(&Expect::image("docker.io").creds("hub", "hubpass").json());
 }
 
 #[test]
@@ -219,21 +201,16 @@ fn an_unsafe_repository_file_is_refused_not_skipped() {
 fn regression_fuzz_matcher_v1_path_repository_key() {
     let s = Scratch::new("repo-v2");
     s.cred("ghcr.io/v2.json", "v2", "v2pass");
-    s.run(request("ghcr.io/v2/app").as_bytes())
-        .answered(&answer(
-            "ghcr.io/v1/v2/app",
-            "v2",
-            "v2pass",
-            "Image",
-            "5m0s",
-        ));
+    s.run(request("ghcr.io/v2/app").as_bytes()).answered(
+        &Expect::image("ghcr.io/v1/v2/app")
+            .creds("v2", "v2pass")
+            .json(),
+    );
     s.cred("docker.io/v1.json", "hub", "hubpass");
     s.run(request("docker.io/v1/rary/nginx").as_bytes())
-        .answered(&answer(
-            "docker.io/v1/v1/rary/nginx",
-            "hub",
-            "hubpass",
-            "Image",
-            "5m0s",
-        ));
+        .answered(
+            &Expect::image("docker.io/v1/v1/rary/nginx")
+                .creds("hub", "hubpass")
+                .json(),
+        );
 }

@@ -29,13 +29,80 @@ pub fn euid() -> u32 {
     line.split_whitespace().nth(2).unwrap().parse().unwrap()
 }
 
-/// True when running as root; otherwise prints why the caller is skipped.
-pub fn root_or_skip(test: &str) -> bool {
-    if euid() == 0 {
-        return true;
+/// What a test needs that a developer's machine may lack.
+#[derive(Debug, Clone, Copy)]
+pub enum Need {
+    /// Root, to create files owned by another uid (CI runs as root).
+    Root,
+    /// A program on `PATH` (CI installs each: a missing one there fails).
+    Tool(&'static str),
+    /// The binary run natively: gdb cannot trace it under qemu-user.
+    NativeBinary,
+}
+
+/// Whether `test` can run here; otherwise prints `SKIPPED <test>: <why>`
+/// and returns false. In CI a missing tool is a failure, not a skip.
+pub fn require(test: &str, needs: &[Need]) -> bool {
+    for need in needs {
+        let why = match need {
+            Need::Root if euid() != 0 => {
+                "needs root to create files owned by another uid (CI runs as root)".to_owned()
+            }
+            Need::Tool(tool) if !on_path(tool) => {
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "CI must install {tool} (.ci/run does)"
+                );
+                format!("{tool} is not installed")
+            }
+            Need::NativeBinary if runner().is_some() => {
+                "GCP_TEST_RUNNER is set: gdb cannot trace a binary under qemu-user".to_owned()
+            }
+            _ => continue,
+        };
+        println!("SKIPPED {test}: {why}");
+        return false;
     }
-    println!("SKIPPED {test}: needs root to create files owned by another uid (CI runs as root)");
-    false
+    true
+}
+
+/// Skips the calling test (with its own name in the SKIPPED line) unless
+/// every need is met: `require!(Need::Root, Need::Tool("gdb"));`.
+macro_rules! require {
+    ($($need:expr),+ $(,)?) => {{
+        fn here() {}
+        let name = std::any::type_name_of_val(&here);
+        let name = name.strip_suffix("::here").unwrap_or(name);
+        let name = name.rsplit("::").next().unwrap_or(name);
+        if !$crate::util::require(name, &[$($need),+]) {
+            return;
+        }
+    }};
+}
+
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()))
+}
+
+/// `GCP_TEST_RUNNER`: a program run in front of the binary (CI runs the
+/// suite against the arm64 binary under `qemu-aarch64-static`).
+pub fn runner() -> Option<String> {
+    std::env::var("GCP_TEST_RUNNER")
+        .ok()
+        .filter(|r| !r.is_empty())
+}
+
+/// A command that runs the binary under test (through the runner, if any).
+pub fn command() -> Command {
+    match runner() {
+        Some(runner) => {
+            let mut c = Command::new(runner);
+            c.arg(bin());
+            c
+        }
+        None => Command::new(bin()),
+    }
 }
 
 /// Whether every directory from `/` to `dir` passes the plugin's rules.
@@ -192,7 +259,7 @@ impl Run {
 /// Runs the binary with `args`, feeding `stdin`; fails the test after
 /// [`RUN_TIMEOUT`] instead of hanging.
 pub fn run(args: &[&str], stdin: &[u8]) -> Run {
-    let mut child = Command::new(bin())
+    let mut child = command()
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -238,11 +305,74 @@ pub fn request(image: &str) -> String {
     request_v(V1, image)
 }
 
-/// The answer for credentials `user`/`pass` under `key`.
-pub fn answer(key: &str, user: &str, pass: &str, key_type: &str, duration: &str) -> String {
-    format!(
-        r#"{{"kind":"CredentialProviderResponse","apiVersion":"{V1}","cacheKeyType":"{key_type}","cacheDuration":"{duration}","auth":{{"{key}":{{"username":"{user}","password":"{pass}"}}}}}}"#
-    )
+/// An expected answer, built by name so that a swapped username and
+/// password cannot compile into a passing test:
+/// `Expect::registry("docker.io").creds("u", "p").json()`.
+#[derive(Debug, Clone)]
+pub struct Expect {
+    key: String,
+    key_type: &'static str,
+    duration: String,
+    api_version: String,
+    username: String,
+    password: String,
+}
+
+impl Expect {
+    fn keyed(key: &str, key_type: &'static str) -> Self {
+        Self {
+            key: key.to_owned(),
+            key_type,
+            duration: "5m0s".to_owned(),
+            api_version: V1.to_owned(),
+            username: String::new(),
+            password: String::new(),
+        }
+    }
+
+    /// An answer cached per registry (`cacheKeyType Registry`), for 5 minutes.
+    pub fn registry(key: &str) -> Self {
+        Self::keyed(key, "Registry")
+    }
+
+    /// An answer cached per image (`cacheKeyType Image`), for 5 minutes.
+    pub fn image(key: &str) -> Self {
+        Self::keyed(key, "Image")
+    }
+
+    /// The credential (escaped as JSON already, where it needs escaping).
+    pub fn creds(mut self, username: &str, password: &str) -> Self {
+        self.username = username.to_owned();
+        self.password = password.to_owned();
+        self
+    }
+
+    /// Another `cacheDuration`, as Go prints it.
+    pub fn duration(mut self, duration: &str) -> Self {
+        self.duration = duration.to_owned();
+        self
+    }
+
+    /// Another `apiVersion`.
+    pub fn api_version(mut self, api_version: &str) -> Self {
+        self.api_version = api_version.to_owned();
+        self
+    }
+
+    /// The exact JSON line the plugin prints (without its newline).
+    pub fn json(&self) -> String {
+        let Self {
+            key,
+            key_type,
+            duration,
+            api_version,
+            username,
+            password,
+        } = self;
+        format!(
+            r#"{{"kind":"CredentialProviderResponse","apiVersion":"{api_version}","cacheKeyType":"{key_type}","cacheDuration":"{duration}","auth":{{"{key}":{{"username":"{username}","password":"{password}"}}}}}}"#
+        )
+    }
 }
 
 /// Base64url without padding, as JWT segments are written.
