@@ -5,6 +5,8 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+extern crate alloc;
+
 pub mod check;
 pub mod cli;
 pub mod credfile;
@@ -19,6 +21,7 @@ pub mod response;
 pub mod secret;
 pub mod syslog;
 pub mod trust;
+pub mod yaml;
 
 mod sys;
 
