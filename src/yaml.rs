@@ -18,9 +18,10 @@
 //! directives, a second document, complex and merge keys, duplicate keys,
 //! tabs outside quotes and comments, scalars continued on the next line, and
 //! the spots where YAML readers (or go-yaml versions) disagree, such as an
-//! integer beyond 64 bits. Where the YAML spec and go-yaml v2.4.0 (the
-//! version behind every kubelet with credential provider v1) differ, this
-//! reader follows go-yaml: `[registry.example.org:5000]` is one string.
+//! integer beyond 64 bits. What it accepts it reads as go-yaml v2.4.0 (the
+//! version behind every kubelet with credential provider v1) does, also
+//! where that differs from the YAML spec: `[registry.example.org:5000]` is
+//! one string.
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -2061,6 +2062,17 @@ providers:
                 "{text:?}"
             );
         }
+    }
+
+    #[test]
+    fn counts_lines_and_columns_across_crlf_and_multibyte_characters() {
+        let (_, notes) = parse_with_notes("# é\r\na: 1\r\nb: yes\r\n").unwrap();
+        assert_eq!(notes.iter().map(|n| n.line).collect::<Vec<_>>(), [3]);
+        let e = refusal("a: 1\r\nb: \"é\" x\r\n");
+        assert_eq!(
+            (e.line, e.column, e.kind),
+            (2, 8, YamlErrorKind::TextAfterValue)
+        );
     }
 
     #[test]
