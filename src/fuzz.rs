@@ -20,11 +20,13 @@ use crate::request::{self, ApiVersion};
 use crate::response::{AuthEntry, CacheKeyType, DecodedAuth, Response, kubelet_decode, write};
 use crate::secret::Secret;
 use crate::token::{Namespace, ServiceAccountName, claims};
+use crate::yaml::{MAX_NOTES, parse_with_notes};
 use alloc::borrow::ToOwned;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
+use miniserde::json::{Number, Value};
 
 /// `image_reference`: `Parse` prints back its input; normalized references
 /// make safe file names and print to themselves.
@@ -376,4 +378,57 @@ pub fn docker_config(data: &[u8]) {
         let (u2, p2) = one.credential.as_ref().expect("imported again");
         assert_eq!((u2.as_bytes(), p2.as_bytes()), (u, p));
     }
+}
+
+/// `yaml`: any text as a YAML kubelet config: never a panic, at most
+/// `MAX_NOTES` notes, and an input that is also JSON reads as the JSON path
+/// reads it (numbers by value: miniserde's float parsing is not exactly rounded).
+pub fn yaml(data: &[u8]) {
+    let Ok(text) = core::str::from_utf8(data) else {
+        return;
+    };
+    let Ok((yaml, notes)) = parse_with_notes(text) else {
+        return;
+    };
+    assert!(notes.len() <= MAX_NOTES);
+    if let Ok(json) = miniserde::json::from_str::<Value>(text) {
+        assert!(same_value(&yaml, &json), "YAML {yaml:?} but JSON {json:?}");
+    }
+}
+
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::String(x), Value::String(y)) => x == y,
+        (Value::Number(x), Value::Number(y)) => same_number(x, y),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| same_value(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|((ka, va), (kb, vb))| ka == kb && same_value(va, vb))
+        }
+        _ => false,
+    }
+}
+
+fn same_number(x: &Number, y: &Number) -> bool {
+    let int = |n: &Number| match n {
+        Number::U64(u) => Some(i128::from(*u)),
+        Number::I64(i) => Some(i128::from(*i)),
+        Number::F64(_) => None,
+    };
+    let float = |n: &Number| match n {
+        Number::U64(u) => *u as f64,
+        Number::I64(i) => *i as f64,
+        Number::F64(f) => *f,
+    };
+    if let (Some(a), Some(b)) = (int(x), int(y)) {
+        return a == b;
+    }
+    let (a, b) = (float(x), float(y));
+    a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs()) || (a.abs() < 1e-300 && b.abs() < 1e-300)
 }

@@ -35,6 +35,7 @@ mod syslog;
 mod token;
 mod trust;
 mod write;
+mod yaml;
 
 pub use sys::{Allocator, Argv, MallocAllocator, abort_on_panic};
 
