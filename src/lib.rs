@@ -67,9 +67,9 @@ pub fn main(argv: Argv) -> c_int {
     if sys::standard_descriptors().is_err() {
         return c_int::from(EXIT_REFUSED);
     }
-    // Cannot fail for SIGPIPE; if it did, a closed stdout would end the
-    // process by the signal, which leaks nothing either.
-    let _ = sys::ignore_sigpipe();
+    // Cannot fail for these signals; if it did, a closed stdout or a lease
+    // break would end the process by the signal, which leaks nothing either.
+    let _ = sys::ignore_signals();
     let hardening = sys::harden_process();
     let mut args = argv.iter();
     let program = args.next().unwrap_or_default();
@@ -79,7 +79,14 @@ pub fn main(argv: Argv) -> c_int {
             // Plugin mode fails closed: no credential is read by a process
             // that could still dump core or be attached to.
             let outcome = match hardening.first() {
-                Some(failure) => Err(Error::Hardening(*failure)),
+                Some(failure) => {
+                    let e = Error::Hardening(*failure);
+                    log.event(
+                        Severity::Err,
+                        &syslog::refused(&syslog::Subject::unread(), &e),
+                    );
+                    Err(e)
+                }
                 None => run_plugin(&options, &mut log),
             };
             match outcome {

@@ -62,6 +62,9 @@ pub(crate) enum Open {
     FileRead,
     /// A new private file to write ([`FILE_CREATE_FLAGS`], mode 0600).
     FileCreate,
+    /// `/dev/null` for a closed standard descriptor: read and write, as std
+    /// opened it, so an answer written there succeeds.
+    DevNull,
 }
 
 impl Open {
@@ -71,6 +74,7 @@ impl Open {
             Self::DirRead => DIR_READ_FLAGS,
             Self::FileRead => FILE_READ_FLAGS,
             Self::FileCreate => FILE_CREATE_FLAGS,
+            Self::DevNull => libc::O_RDWR | libc::O_NOCTTY,
         }
     }
 }
@@ -627,7 +631,7 @@ pub(crate) fn standard_descriptors() -> Result<(), Errno> {
     retry(|| cerr(unsafe { libc::poll(fds.as_mut_ptr(), 3, 0) }))?;
     for pfd in fds {
         if pfd.revents & libc::POLLNVAL != 0 {
-            let fd = open_at(None, DEV_NULL, Open::FileRead)?;
+            let fd = open_at(None, DEV_NULL, Open::DevNull)?;
             // open(2) returns the lowest free descriptor: the closed one.
             if fd.0 != pfd.fd {
                 return Err(Errno::INVALID);
@@ -639,13 +643,61 @@ pub(crate) fn standard_descriptors() -> Result<(), Errno> {
 }
 
 /// Ignores `SIGPIPE`, as std did: a closed stdout is then an `EPIPE` error
-/// (exit 1, and the log line still goes out), not a silent death.
-pub(crate) fn ignore_sigpipe() -> Result<(), Errno> {
-    // SAFETY: SIG_IGN is a valid disposition for SIGPIPE.
-    if unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) } == libc::SIG_ERR {
-        return Err(errno());
+/// (exit 1, and the log line still goes out), not a silent death. Ignores
+/// `SIGIO` too: a writer opening a file we hold a read lease on (see
+/// [`take_read_lease`]) breaks the lease with it, and its default action
+/// would end the process.
+pub(crate) fn ignore_signals() -> Result<(), Errno> {
+    for signal in [libc::SIGPIPE, libc::SIGIO] {
+        // SAFETY: SIG_IGN is a valid disposition for both signals.
+        if unsafe { libc::signal(signal, libc::SIG_IGN) } == libc::SIG_ERR {
+            return Err(errno());
+        }
     }
     Ok(())
+}
+
+/// What [`take_read_lease`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lease {
+    /// Held: no process has the file open for writing, and a writer that
+    /// opens it now waits until [`release_lease`] (at most the kernel's
+    /// lease-break time).
+    Held,
+    /// A process has the file open for writing: read later.
+    Busy,
+    /// The file system or kernel offers no leases (NFS, leases disabled).
+    Unsupported,
+}
+
+/// Takes a read lease (`F_SETLEASE`, `F_RDLCK`) on a file open for reading.
+/// Linux stamps a write's times before it copies the data, so comparing
+/// `fstat`s around a read cannot see a write paused half-way; a lease
+/// proves there is no writer while the bytes are read.
+pub(crate) fn take_read_lease(fd: &Fd) -> Lease {
+    // SAFETY: F_SETLEASE takes an integer argument; the descriptor is open.
+    match cerr(unsafe { libc::fcntl(fd.0, libc::F_SETLEASE, libc::F_RDLCK) }) {
+        Ok(_) => Lease::Held,
+        Err(e) if e == Errno::WOULD_BLOCK => Lease::Busy,
+        Err(_) => Lease::Unsupported,
+    }
+}
+
+/// Releases a lease taken by [`take_read_lease`].
+pub(crate) fn release_lease(fd: &Fd) {
+    // SAFETY: F_SETLEASE takes an integer argument; the descriptor is open.
+    // A failure leaves the lease to be dropped when the descriptor closes.
+    let _ = unsafe { libc::fcntl(fd.0, libc::F_SETLEASE, libc::F_UNLCK) };
+}
+
+/// Sleeps for `millis` milliseconds (between reads of a busy file).
+pub(crate) fn sleep_millis(millis: u32) {
+    let ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: libc::c_long::from(millis) * 1_000_000,
+    };
+    // SAFETY: `ts` is a valid timespec; the remainder pointer may be null.
+    let _ = unsafe { libc::nanosleep(&raw const ts, core::ptr::null_mut()) };
 }
 
 /// One hardening step that did not take effect.
@@ -668,6 +720,17 @@ pub(crate) fn harden_process() -> Vec<HardeningFailure> {
     // SAFETY: PR_SET_DUMPABLE takes an integer argument; the trailing
     // arguments are unused and passed as zero as prctl(2) asks.
     let set = cerr(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) });
+    // A filter that fakes every prctl would also fake the read-back; the
+    // kernel refuses PR_SET_DUMPABLE 2 (EINVAL), so success there means the
+    // calls are not reaching it.
+    // SAFETY: as above; 2 is a value the kernel rejects.
+    let probe = cerr(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 2, 0, 0, 0) });
+    if probe.is_ok() {
+        failures.push(HardeningFailure {
+            step: "prctl(PR_SET_DUMPABLE, 0)",
+            error: None,
+        });
+    }
     match (set, is_dumpable()) {
         (Err(error), _) => failures.push(HardeningFailure {
             step: "prctl(PR_SET_DUMPABLE, 0)",

@@ -115,6 +115,11 @@ impl Subject {
         )
     }
 
+    /// A request not read at all.
+    pub(crate) fn unread() -> Self {
+        Self("an unread request".to_string())
+    }
+
     /// What a request that was refused before lookup was about.
     pub(crate) fn of_unread_request(e: &RequestError) -> Self {
         match e {

@@ -26,10 +26,12 @@ const GROUP_OR_OTHER_WRITE: u32 = 0o022;
 const GROUP_OR_OTHER_ANY: u32 = 0o077;
 /// Read permission for group or others (only used to word a message).
 const GROUP_OR_OTHER_READ: u32 = 0o044;
-/// How often a file that changed while it was read is read again before the
-/// read is refused: a writer that rewrites in place once is outwaited, one
-/// that never stops is not.
-const MAX_READ_ATTEMPTS: usize = 3;
+/// How often a file that changed while it was read, or was open for writing
+/// when we came to read it, is read again before the read is refused: a
+/// writer that rewrites in place once is outwaited, one that never stops is not.
+const MAX_READ_ATTEMPTS: usize = 10;
+/// The pause before reading a busy file again.
+const BUSY_RETRY_MILLIS: u32 = 2;
 
 /// The credential root: an absolute path without `.` or `..` components,
 /// validated once where it is given.
@@ -454,16 +456,30 @@ impl TrustedDir {
         Ok(Some(TrustedFile { path, contents }))
     }
 
-    /// Reads the file until two `fstat`s around one read agree on its
-    /// version (inode, size, modification and change times), at most
-    /// [`MAX_READ_ATTEMPTS`] times: a same-length rewrite in place changes
-    /// no size but would splice two passwords.
+    /// Reads the file while no process has it open for writing (a read
+    /// lease: a same-length rewrite in place changes no size, and Linux
+    /// stamps its times before it copies its bytes, so only the lease sees a
+    /// write paused half-way), and only if two `fstat`s around the read agree
+    /// on its version (inode, size, modification and change times). A busy
+    /// or changed file is read again, at most [`MAX_READ_ATTEMPTS`] times.
+    /// Where the file system has no leases, the version check stands alone.
     fn read_unchanged(&self, fd: &Fd, path: &str) -> Result<Secret, TrustError> {
         let mut before = sys::fstat(fd).map_err(|e| io(path, Action::Stat, e))?;
         for _ in 0..MAX_READ_ATTEMPTS {
             check_file(before, self.euid).map_err(|v| refused(path, Subject::File, v))?;
-            let contents = read_at_start(fd, before.size).map_err(|e| io(path, Action::Read, e))?;
-            let after = sys::fstat(fd).map_err(|e| io(path, Action::Stat, e))?;
+            let lease = sys::take_read_lease(fd);
+            if lease == sys::Lease::Busy {
+                sys::sleep_millis(BUSY_RETRY_MILLIS);
+                before = sys::fstat(fd).map_err(|e| io(path, Action::Stat, e))?;
+                continue;
+            }
+            let read = read_at_start(fd, before.size);
+            let after = sys::fstat(fd);
+            if lease == sys::Lease::Held {
+                sys::release_lease(fd);
+            }
+            let contents = read.map_err(|e| io(path, Action::Read, e))?;
+            let after = after.map_err(|e| io(path, Action::Stat, e))?;
             if after.version == before.version && contents.len() as u64 == before.size {
                 return Ok(contents);
             }
