@@ -239,16 +239,11 @@ fn a_credential_file_no_match_image_routes_is_reported() {
 fn without_permission_it_says_so() {
     require!(Need::Root);
     let s = good_root("check-perm");
-    let out = Command::new("setpriv")
-        .args([
-            "--reuid=1234",
-            "--regid=1234",
-            "--clear-groups",
-            &bin(),
-            "check",
-            "--credroot",
-            s.root_str(),
-        ])
+    let mut setpriv = Command::new("setpriv");
+    setpriv.args(["--reuid=1234", "--regid=1234", "--clear-groups"]);
+    setpriv.args(runner());
+    let out = setpriv
+        .args([&bin(), "check", "--credroot", s.root_str()])
         .output()
         .unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();

@@ -270,6 +270,9 @@ fn root_for_proc_or_skip(test: &str) -> bool {
 
 #[test]
 fn closed_stdout_and_stderr_are_reopened_on_dev_null_before_anything_is_opened() {
+    // Started through python (descriptors, pipes, a pty, seccomp): the
+    // binary itself, not qemu-user standing in for it.
+    require!(Need::NativeBinary);
     if !root_for_proc_or_skip(
         "closed_stdout_and_stderr_are_reopened_on_dev_null_before_anything_is_opened",
     ) {
@@ -329,6 +332,9 @@ fn closed_stdout_and_stderr_are_reopened_on_dev_null_before_anything_is_opened()
 
 #[test]
 fn a_closed_stdin_reads_as_an_empty_request() {
+    // Started through python (descriptors, pipes, a pty, seccomp): the
+    // binary itself, not qemu-user standing in for it.
+    require!(Need::NativeBinary);
     let s = Scratch::new("closed-in");
     s.cred(FILE, "user", PASSWORD);
     let log = LogSocket::bind(&s);
@@ -348,6 +354,9 @@ fn a_closed_stdin_reads_as_an_empty_request() {
 
 #[test]
 fn a_closed_stdout_pipe_is_an_error_with_exit_1_not_death_by_sigpipe() {
+    // Started through python (descriptors, pipes, a pty, seccomp): the
+    // binary itself, not qemu-user standing in for it.
+    require!(Need::NativeBinary);
     let s = Scratch::new("sigpipe");
     s.cred(FILE, "user", PASSWORD);
     let log = LogSocket::bind(&s);
@@ -491,6 +500,9 @@ fn plugin_under(rules: &[Deny]) -> Exit {
 
 #[test]
 fn plugin_mode_refuses_before_reading_stdin_when_prctl_is_denied() {
+    // Started through python (descriptors, pipes, a pty, seccomp): the
+    // binary itself, not qemu-user standing in for it.
+    require!(Need::NativeBinary);
     if !x86_64_or_skip("plugin_mode_refuses_before_reading_stdin_when_prctl_is_denied") {
         return;
     }
@@ -501,6 +513,9 @@ fn plugin_mode_refuses_before_reading_stdin_when_prctl_is_denied() {
 
 #[test]
 fn plugin_mode_refuses_when_pr_set_dumpable_succeeds_without_effect() {
+    // Started through python (descriptors, pipes, a pty, seccomp): the
+    // binary itself, not qemu-user standing in for it.
+    require!(Need::NativeBinary);
     if !x86_64_or_skip("plugin_mode_refuses_when_pr_set_dumpable_succeeds_without_effect") {
         return;
     }
@@ -518,6 +533,9 @@ fn plugin_mode_refuses_when_pr_set_dumpable_succeeds_without_effect() {
 
 #[test]
 fn plugin_mode_refuses_when_the_core_limit_cannot_be_set() {
+    // Started through python (descriptors, pipes, a pty, seccomp): the
+    // binary itself, not qemu-user standing in for it.
+    require!(Need::NativeBinary);
     if !x86_64_or_skip("plugin_mode_refuses_when_the_core_limit_cannot_be_set") {
         return;
     }
@@ -528,6 +546,9 @@ fn plugin_mode_refuses_when_the_core_limit_cannot_be_set() {
 
 #[test]
 fn plugin_mode_refuses_when_setting_the_core_limit_succeeds_without_effect() {
+    // Started through python (descriptors, pipes, a pty, seccomp): the
+    // binary itself, not qemu-user standing in for it.
+    require!(Need::NativeBinary);
     if !x86_64_or_skip("plugin_mode_refuses_when_setting_the_core_limit_succeeds_without_effect") {
         return;
     }
@@ -538,6 +559,9 @@ fn plugin_mode_refuses_when_setting_the_core_limit_succeeds_without_effect() {
 
 #[test]
 fn a_prctl_faked_entirely_is_caught_by_a_probe_the_kernel_refuses() {
+    // Started through python (descriptors, pipes, a pty, seccomp): the
+    // binary itself, not qemu-user standing in for it.
+    require!(Need::NativeBinary);
     if !x86_64_or_skip("a_prctl_faked_entirely_is_caught_by_a_probe_the_kernel_refuses") {
         return;
     }
@@ -560,6 +584,9 @@ fn a_prctl_faked_entirely_is_caught_by_a_probe_the_kernel_refuses() {
 
 #[test]
 fn with_prctl_faked_entirely_the_core_limit_still_holds() {
+    // Started through python (descriptors, pipes, a pty, seccomp): the
+    // binary itself, not qemu-user standing in for it.
+    require!(Need::NativeBinary);
     if !x86_64_or_skip("with_prctl_faked_entirely_the_core_limit_still_holds") {
         return;
     }
@@ -612,6 +639,9 @@ fn with_prctl_faked_entirely_the_core_limit_still_holds() {
 
 #[test]
 fn check_warns_under_the_same_filter_and_still_audits() {
+    // Started through python (descriptors, pipes, a pty, seccomp): the
+    // binary itself, not qemu-user standing in for it.
+    require!(Need::NativeBinary);
     if !x86_64_or_skip("check_warns_under_the_same_filter_and_still_audits") {
         return;
     }
@@ -723,6 +753,9 @@ const MAX_FILE_BYTES: usize = 64 * 1024;
 
 #[test]
 fn a_non_blocking_stdout_pipe_gets_the_whole_answer() {
+    // Started through python (descriptors, pipes, a pty, seccomp): the
+    // binary itself, not qemu-user standing in for it.
+    require!(Need::NativeBinary);
     let s = Scratch::new("nonblock-out");
     let overhead = r#"{"username":"user","password":""}"#.len();
     let password = "p".repeat(MAX_FILE_BYTES - overhead);
@@ -746,6 +779,9 @@ fn a_non_blocking_stdout_pipe_gets_the_whole_answer() {
 
 #[test]
 fn a_non_blocking_stdin_pipe_is_waited_for_not_refused() {
+    // Started through python (descriptors, pipes, a pty, seccomp): the
+    // binary itself, not qemu-user standing in for it.
+    require!(Need::NativeBinary);
     let s = Scratch::new("nonblock-in");
     s.cred(FILE, "user", PASSWORD);
     let log = LogSocket::bind(&s);
@@ -762,6 +798,9 @@ fn a_non_blocking_stdin_pipe_is_waited_for_not_refused() {
 
 #[test]
 fn a_terminal_on_stdin_is_refused_at_once() {
+    // Started through python (descriptors, pipes, a pty, seccomp): the
+    // binary itself, not qemu-user standing in for it.
+    require!(Need::NativeBinary);
     let s = Scratch::new("tty");
     s.cred(FILE, "user", PASSWORD);
     let log = LogSocket::bind(&s);
@@ -909,6 +948,9 @@ fn idle_address_space() -> u64 {
 
 #[test]
 fn an_allocation_failure_prints_the_fixed_line_and_aborts_without_a_core() {
+    // Started through python (descriptors, pipes, a pty, seccomp): the
+    // binary itself, not qemu-user standing in for it.
+    require!(Need::NativeBinary);
     let s = Scratch::new("panic");
     for i in 0..PANIC_TREE_FILES {
         let host = format!("h{i:04}.{}.{}.example.org", "a".repeat(60), "b".repeat(60));

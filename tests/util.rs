@@ -36,7 +36,8 @@ pub enum Need {
     Root,
     /// A program on `PATH` (CI installs each: a missing one there fails).
     Tool(&'static str),
-    /// The binary run natively: gdb cannot trace it under qemu-user.
+    /// The binary run natively: gdb cannot trace it, and a seccomp filter or
+    /// a descriptor set up before exec would apply to qemu-user instead.
     NativeBinary,
 }
 
@@ -56,7 +57,7 @@ pub fn require(test: &str, needs: &[Need]) -> bool {
                 format!("{tool} is not installed")
             }
             Need::NativeBinary if runner().is_some() => {
-                "GCP_TEST_RUNNER is set: gdb cannot trace a binary under qemu-user".to_owned()
+                "GCP_TEST_RUNNER is set: the test needs the binary itself, not qemu-user standing in for it".to_owned()
             }
             _ => continue,
         };
