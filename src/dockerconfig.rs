@@ -35,7 +35,7 @@ use crate::error::{Escaped, truncated};
 use crate::matcher;
 use crate::reference::{self, Domain};
 use crate::secret::Secret;
-use crate::token::json::{self, Lookup, Object, Value};
+use crate::json::{self, Lookup, Object, Value};
 use alloc::borrow::ToOwned;
 use alloc::format;
 use alloc::string::String;

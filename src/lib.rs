@@ -22,6 +22,7 @@ mod error;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzz;
+mod json;
 mod kubelet_config;
 mod layout;
 mod lookup;
