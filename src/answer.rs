@@ -5,9 +5,11 @@
 
 use crate::credfile::{self, ContentError, Credential};
 use crate::duration::Duration;
+use crate::error::Error;
 use crate::error::Escaped;
 use crate::lookup::{Found, Rule};
 use crate::matcher;
+use crate::mirror::{self, Then};
 use crate::reference::{Domain, Reference, RepoPath};
 use crate::request::ApiVersion;
 use crate::response::{self, AuthEntry, CacheKeyType, Response};
@@ -21,7 +23,7 @@ pub(crate) const DEFAULT_CACHE_DURATION: Duration = Duration::FIVE_MINUTES;
 /// The answer for one image.
 #[derive(Debug)]
 pub(crate) struct Answer {
-    /// The credential.
+    /// The credential (through a mirror: the mirror's).
     pub(crate) credential: Credential,
     /// The `auth` key.
     pub(crate) key: String,
@@ -29,6 +31,19 @@ pub(crate) struct Answer {
     pub(crate) cache_key_type: CacheKeyType,
     /// For how long.
     pub(crate) cache_duration: Duration,
+    /// Through a mirror: the second entry, tried when the first fails.
+    pub(crate) then: Option<ThenEntry>,
+}
+
+/// The entry that follows a mirror's credentials.
+#[derive(Debug)]
+pub(crate) struct ThenEntry {
+    /// Its key: the upstream globbed, so it sorts after the first.
+    pub(crate) key: String,
+    /// The upstream's credential, or an empty one (`anonymous`).
+    pub(crate) credential: Credential,
+    /// Where it came from (`None` for `anonymous`).
+    pub(crate) file: Option<String>,
 }
 
 /// Decodes the found file and decides the key. A repository file answers for
@@ -58,6 +73,83 @@ pub(crate) fn answer_for(
         key,
         cache_key_type,
         cache_duration,
+        then: None,
+    })
+}
+
+fn decode(found: &Found) -> Result<Credential, ContentError> {
+    credfile::decode(found.file.contents.as_bytes()).map_err(|problem| ContentError {
+        path: found.file.path.clone(),
+        problem,
+    })
+}
+
+/// Whether an answer from this file must be keyed per image.
+fn per_image(found: &Found) -> bool {
+    matches!(found.rule, Rule::Repository(_)) || found.registry_has_repositories
+}
+
+/// What a mirror's answer is made of: the mirror's file, and what follows.
+#[derive(Debug)]
+pub(crate) struct ThroughMirror<'a> {
+    /// The mirror's credential file (found for the image on the mirror's host).
+    pub(crate) mirror: &'a Found,
+    /// The upstream's own file, when `then` is `upstream` and it has one.
+    pub(crate) upstream: Option<&'a Found>,
+    /// What follows the mirror's credentials.
+    pub(crate) then: Then,
+}
+
+/// The answer for an image pulled through a mirror: first the mirror's
+/// credentials under the upstream's own key (per image when either file is
+/// per repository or its registry has repository files), then, per `then`,
+/// the upstream's credentials or an empty one under the upstream globbed,
+/// which sorts after it in the kubelet's reverse-sorted lookup. The cache
+/// duration is the shorter of the two files'.
+pub(crate) fn through_mirror(
+    via: &ThroughMirror<'_>,
+    upstream: &Domain,
+    image: &Reference,
+) -> Result<Answer, Error> {
+    let credential = decode(via.mirror)?;
+    let per_image = per_image(via.mirror) || via.upstream.is_some_and(per_image);
+    let (key, cache_key_type) = if per_image {
+        (repository_key(upstream, image.path()), CacheKeyType::Image)
+    } else {
+        (upstream.as_str().into(), CacheKeyType::Registry)
+    };
+    let mut cache_duration = credential.duration.unwrap_or(DEFAULT_CACHE_DURATION);
+    let then_credential = match (via.then, via.upstream) {
+        (Then::Nothing, _) | (Then::Upstream, None) => None,
+        (Then::Upstream, Some(found)) => Some((decode(found)?, Some(found.file.path.clone()))),
+        (Then::Anonymous, None | Some(_)) => Some((Credential::empty(), None)),
+    };
+    let then = match then_credential {
+        None => None,
+        Some((credential, file)) => {
+            let globbed = mirror::globbed(upstream).ok_or(AnswerError::MirrorOfIpv6 {
+                upstream: upstream.as_str().into(),
+            })?;
+            let key = match Domain::parse(&globbed) {
+                Some(glob) if per_image => repository_key(&glob, image.path()),
+                _ => globbed,
+            };
+            if let Some(d) = credential.duration {
+                cache_duration = cache_duration.min(d);
+            }
+            Some(ThenEntry {
+                key,
+                credential,
+                file,
+            })
+        }
+    };
+    Ok(Answer {
+        credential,
+        key,
+        cache_key_type,
+        cache_duration,
+        then,
     })
 }
 
@@ -88,6 +180,18 @@ pub(crate) enum AnswerError {
     },
     /// The response did not fit the buffer sized for it (a bug).
     TooLarge,
+    /// A mirror is configured but no credential file answers the image on it.
+    MirrorWithoutCredentials {
+        /// The mirror's registry.
+        mirror: String,
+        /// The mirror file.
+        file: String,
+    },
+    /// A mirror for an IPv6 upstream, whose key the kubelet cannot glob.
+    MirrorOfIpv6 {
+        /// The upstream.
+        upstream: String,
+    },
 }
 
 impl fmt::Display for AnswerError {
@@ -107,6 +211,18 @@ impl fmt::Display for AnswerError {
                 }
                 Ok(())
             }
+            Self::MirrorWithoutCredentials { mirror, file } => write!(
+                f,
+                "{} sends pulls through mirror {}, but no credential file answers the image there; put one for {} (nothing was answered, rather than the upstream's credentials alone)",
+                Escaped(file),
+                Escaped(mirror),
+                Escaped(mirror)
+            ),
+            Self::MirrorOfIpv6 { upstream } => write!(
+                f,
+                "a mirror for {} cannot be answered with a fallback entry: the kubelet cannot glob an IPv6 address; use then \"nothing\"",
+                Escaped(upstream)
+            ),
             Self::TooLarge => {
                 f.write_str("internal error: the response did not fit the buffer sized for it; nothing was answered")
             }
@@ -122,30 +238,46 @@ pub(crate) fn write(
     answer: Option<&Answer>,
     image_name: &str,
 ) -> Result<Secret, AnswerError> {
-    let response = match answer {
-        Some(a) => {
-            if !matcher::answer_matches(&a.key, image_name) {
-                return Err(AnswerError::Mismatch {
-                    key: a.key.clone(),
-                    image: image_name.into(),
-                });
-            }
-            Response {
-                api_version,
-                cache_key_type: a.cache_key_type,
-                cache_duration: a.cache_duration,
-                auth: Some(AuthEntry {
-                    key: &a.key,
-                    credential: &a.credential,
-                }),
-            }
-        }
-        None => Response {
+    let Some(a) = answer else {
+        let none = Response {
             api_version,
             cache_key_type: CacheKeyType::Registry,
             cache_duration: Duration::ZERO,
-            auth: None,
-        },
+            auth: &[],
+        };
+        return response::write(&none).ok_or(AnswerError::TooLarge);
+    };
+    let first = AuthEntry {
+        key: &a.key,
+        credential: &a.credential,
+    };
+    let entries;
+    let auth: &[AuthEntry<'_>] = match &a.then {
+        None => core::slice::from_ref(&first),
+        Some(then) => {
+            entries = [
+                first,
+                AuthEntry {
+                    key: &then.key,
+                    credential: &then.credential,
+                },
+            ];
+            &entries
+        }
+    };
+    for entry in auth {
+        if !matcher::answer_matches(entry.key, image_name) {
+            return Err(AnswerError::Mismatch {
+                key: entry.key.into(),
+                image: image_name.into(),
+            });
+        }
+    }
+    let response = Response {
+        api_version,
+        cache_key_type: a.cache_key_type,
+        cache_duration: a.cache_duration,
+        auth,
     };
     response::write(&response).ok_or(AnswerError::TooLarge)
 }

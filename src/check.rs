@@ -445,7 +445,7 @@ fn explain_image(
             Some(answer::AnswerError::Mismatch { .. }) => {
                 "the kubelet would not use the answer for this image (its key does not match)"
             }
-            Some(answer::AnswerError::TooLarge) => "the answer could not be written",
+            Some(_) => "the answer could not be written",
         }
     );
     if verdict.is_some() {

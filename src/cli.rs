@@ -58,6 +58,8 @@ carries the pod's service-account token), then DIR/; in each:
   host[:port]/p1/.../pk.json   the longest leading part of the path that has a file
   host[:port].json             the registry
   *.parent[:port].json         one extra DNS label; never a parent domain or another port
+  mirrors/host[:port].json     {\"mirror\": \"M\", \"then\": \"upstream|anonymous|nothing\"}: pulls go
+                               through registry M; its credentials are answered first
 
 Each directory from / down to a file must be owned by root (or you), and not writable
 by group or others; a file must be a regular 0600/0400 file with one link, at most 64 KiB;

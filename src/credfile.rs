@@ -147,6 +147,18 @@ pub(crate) struct Credential {
     pub(crate) duration: Option<Duration>,
 }
 
+impl Credential {
+    /// An empty username and password: the `anonymous` entry after a
+    /// mirror's, with which the kubelet pulls without credentials.
+    pub(crate) fn empty() -> Self {
+        Self {
+            username: Secret::with_capacity(0),
+            password: Secret::with_capacity(0),
+            duration: None,
+        }
+    }
+}
+
 const USERNAME: &str = "username";
 const PASSWORD: &str = "password";
 const DURATION: &str = "duration";

@@ -32,10 +32,10 @@
 
 use crate::base64::{self, Alphabet, Base64Error, Padding};
 use crate::error::{Escaped, truncated};
+use crate::json::{self, Lookup, Object, Value};
 use crate::matcher;
 use crate::reference::{self, Domain};
 use crate::secret::Secret;
-use crate::json::{self, Lookup, Object, Value};
 use alloc::borrow::ToOwned;
 use alloc::format;
 use alloc::string::String;

@@ -6,6 +6,7 @@
 use crate::answer::AnswerError;
 use crate::credfile::ContentError;
 use crate::errno::Errno;
+use crate::mirror::MirrorFileError;
 use crate::request::RequestError;
 use crate::sys::HardeningFailure;
 use crate::token::TokenError;
@@ -96,6 +97,8 @@ pub(crate) enum Error {
     Content(ContentError),
     /// The answer could not be made.
     Answer(AnswerError),
+    /// A mirror file is unusable.
+    Mirror(MirrorFileError),
     /// `put` or `import` refused or failed.
     Write(WriteError),
     /// The answer could not be written to stdout.
@@ -166,6 +169,7 @@ impl fmt::Display for Error {
             Self::Trust(e) => e.fmt(f),
             Self::Content(e) => e.fmt(f),
             Self::Answer(e) => e.fmt(f),
+            Self::Mirror(e) => e.fmt(f),
             Self::Write(e) => e.fmt(f),
             Self::StdoutWrite(e) => write!(f, "cannot write the answer to stdout: {e}"),
         }

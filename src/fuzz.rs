@@ -90,10 +90,10 @@ pub fn credential_file(data: &[u8]) {
         api_version: ApiVersion::V1,
         cache_key_type: CacheKeyType::Registry,
         cache_duration: credential.duration.unwrap_or(Duration::FIVE_MINUTES),
-        auth: Some(AuthEntry {
+        auth: &[AuthEntry {
             key: "registry.example.org",
             credential: &credential,
-        }),
+        }],
     };
     let bytes = write(&answer).expect("the buffer is sized for the worst case");
     let auth = kubelet_decode(bytes.as_bytes()).expect("the kubelet must accept every answer");
@@ -149,14 +149,15 @@ pub fn response(data: &[u8]) {
             .and_then(|b| b.try_into().ok())
             .unwrap_or([0; 8]),
     ) >> 1;
+    let entry = [AuthEntry {
+        key,
+        credential: &credential,
+    }];
     let answer = Response {
         api_version,
         cache_key_type,
         cache_duration: Duration::from_nanos(nanos).unwrap(),
-        auth: (selector & 8 == 0).then_some(AuthEntry {
-            key,
-            credential: &credential,
-        }),
+        auth: if selector & 8 == 0 { &entry } else { &[] },
     };
     let bytes = write(&answer).expect("the buffer is sized for the worst case");
     let text = core::str::from_utf8(bytes.as_bytes()).expect("UTF-8 in, UTF-8 out");
@@ -180,7 +181,7 @@ pub fn response(data: &[u8]) {
         Duration::parse(&field("cacheDuration")),
         Ok(answer.cache_duration)
     );
-    if answer.auth.is_some() {
+    if !answer.auth.is_empty() {
         assert_eq!(top.len(), 5);
         let want = DecodedAuth {
             key: key.to_owned(),
@@ -431,4 +432,25 @@ fn same_number(x: &Number, y: &Number) -> bool {
     }
     let (a, b) = (float(x), float(y));
     a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs()) || (a.abs() < 1e-300 && b.abs() < 1e-300)
+}
+
+/// `mirror_file`: any bytes as a mirror file for `docker.io`: never a panic;
+/// an accepted file names a valid registry other than the upstream, and no
+/// message quotes an unknown key.
+pub fn mirror_file(data: &[u8]) {
+    let upstream = crate::reference::Domain::parse("docker.io").unwrap();
+    match crate::mirror::decode(data, &upstream) {
+        Ok(m) => {
+            assert!(crate::reference::Domain::parse(m.mirror.as_str()).is_some());
+            assert_ne!(m.mirror.file_stem(), upstream.file_stem());
+            assert!(matches!(
+                m.then.as_str(),
+                "upstream" | "anonymous" | "nothing"
+            ));
+        }
+        Err(e) => {
+            let text = e.to_string();
+            assert!(text.len() < 300, "{text}");
+        }
+    }
 }

@@ -284,8 +284,7 @@ mod tests {
 
     #[test]
     fn keeps_three_levels_and_skips_deeper_containers() {
-        let Some(Value::Object(o)) = parse(r#"{"a":{"b":{"c":"d","e":{"f":[1]},"g":[]}}}"#)
-        else {
+        let Some(Value::Object(o)) = parse(r#"{"a":{"b":{"c":"d","e":{"f":[1]},"g":[]}}}"#) else {
             panic!("not an object");
         };
         let Lookup::One(Value::Object(a)) = o.get("a") else {

@@ -27,6 +27,7 @@ mod kubelet_config;
 mod layout;
 mod lookup;
 mod matcher;
+mod mirror;
 mod reference;
 mod request;
 mod response;
@@ -228,17 +229,77 @@ fn serve(
 ) -> Result<Served, Error> {
     let image = &request.image;
     let root = trust::TrustedDir::open_root(&options.credroot)?;
-    let found = lookup::find(&root, image, claims.map(identity), false)?.found;
-    let answer = match (&found, image.domain()) {
-        (Some(found), Some(domain)) => Some(answer::answer_for(found, domain, image)?),
-        _ => None,
+    let identity = claims.map(identity);
+    let (answer, file) = match (lookup::find_mirror(&root, image, identity)?, image.domain()) {
+        (Some(mirror_file), Some(upstream)) => {
+            let (answer, file) = through_mirror(&root, image, upstream, &mirror_file, identity)?;
+            (Some(answer), Some(file))
+        }
+        (_, domain) => {
+            let found = lookup::find(&root, image, identity, false)?.found;
+            match (found, domain) {
+                (Some(found), Some(domain)) => (
+                    Some(answer::answer_for(&found, domain, image)?),
+                    Some(root.relative(&found.file.path).into()),
+                ),
+                _ => (None, None),
+            }
+        }
     };
     let bytes = answer::write(request.api_version, answer.as_ref(), &image.name())?;
     sys::write_std(sys::Std::Out, bytes.as_bytes()).map_err(Error::StdoutWrite)?;
-    Ok(match (answer, found) {
-        (Some(_), Some(found)) => Served::Fulfilled(root.relative(&found.file.path).into()),
-        _ => Served::NotFound,
+    Ok(match file {
+        Some(file) => Served::Fulfilled(file),
+        None => Served::NotFound,
     })
+}
+
+/// The answer for an image whose registry has a mirror file: the mirror's
+/// credentials (looked up for the same path on the mirror's host, in the same
+/// scopes), then what the file's `then` says. A mirror without a credential
+/// file is a refusal, never a silent fall-through to the upstream's alone.
+/// Also returns the files, for the log line.
+fn through_mirror(
+    root: &trust::TrustedDir,
+    image: &reference::Reference,
+    upstream: &reference::Domain,
+    mirror_file: &lookup::FoundMirror,
+    identity: Option<Identity<'_>>,
+) -> Result<(answer::Answer, String), Error> {
+    let path = &mirror_file.file.path;
+    let decoded =
+        mirror::decode(mirror_file.file.contents.as_bytes(), upstream).map_err(|problem| {
+            Error::Mirror(mirror::MirrorFileError {
+                path: path.clone(),
+                problem,
+            })
+        })?;
+    let on_mirror = image.on_registry(&decoded.mirror);
+    let Some(found) = lookup::find(root, &on_mirror, identity, false)?.found else {
+        return Err(Error::Answer(
+            answer::AnswerError::MirrorWithoutCredentials {
+                mirror: decoded.mirror.as_str().into(),
+                file: path.clone(),
+            },
+        ));
+    };
+    let upstream_found = match decoded.then {
+        mirror::Then::Upstream => lookup::find(root, image, identity, false)?.found,
+        mirror::Then::Anonymous | mirror::Then::Nothing => None,
+    };
+    let via = answer::ThroughMirror {
+        mirror: &found,
+        upstream: upstream_found.as_ref(),
+        then: decoded.then,
+    };
+    let answer = answer::through_mirror(&via, upstream, image)?;
+    let file = format!(
+        "{}, through mirror {} of {}",
+        root.relative(&found.file.path),
+        decoded.mirror.as_str(),
+        root.relative(path)
+    );
+    Ok((answer, file))
 }
 
 /// A string for messages from bytes that may not be UTF-8.

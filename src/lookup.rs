@@ -15,6 +15,7 @@
 //! decision.
 
 use crate::layout;
+use crate::mirror::MIRRORS_DIR;
 use crate::reference::Reference;
 use crate::token::{Namespace, ServiceAccountName};
 use crate::trust::{TrustError, TrustedDir, TrustedFile};
@@ -115,6 +116,38 @@ impl Lookup {
     }
 }
 
+/// Visits the scopes of `identity`, narrowest first, then the root, until
+/// `visit` finds something. A scope directory that does not exist is
+/// skipped; one that breaks a rule is an error, never a reason to widen.
+fn walk<T>(
+    root: &TrustedDir,
+    identity: Option<Identity<'_>>,
+    mut visit: impl FnMut(&TrustedDir, Scope) -> Result<Option<T>, TrustError>,
+) -> Result<Option<T>, TrustError> {
+    if let Some(id) = identity {
+        let namespace_dir = match root.open_subdir(NAMESPACES_DIR)? {
+            Some(all) => all.open_subdir(id.namespace.as_str())?,
+            None => None,
+        };
+        if let Some(namespace_dir) = namespace_dir {
+            let account_dir = match namespace_dir.open_subdir(SERVICE_ACCOUNTS_DIR)? {
+                Some(all) => all.open_subdir(id.service_account.as_str())?,
+                None => None,
+            };
+            if let Some(account_dir) = account_dir {
+                let scope = Scope::ServiceAccount(id.namespace.clone(), id.service_account.clone());
+                if let Some(found) = visit(&account_dir, scope)? {
+                    return Ok(Some(found));
+                }
+            }
+            if let Some(found) = visit(&namespace_dir, Scope::Namespace(id.namespace.clone()))? {
+                return Ok(Some(found));
+            }
+        }
+    }
+    visit(root, Scope::Node)
+}
+
 /// Looks up the credential file for `image` under `root`, in the scopes of
 /// `identity` (narrowest first) and then the root; with `trace`, the paths
 /// tried are recorded too. A file or directory that exists but breaks a rule
@@ -130,44 +163,42 @@ pub(crate) fn find(
         tried: trace.then(Vec::new),
     };
     let mut has_repositories = false;
-    if let Some(id) = identity {
-        let namespace_dir = match root.open_subdir(NAMESPACES_DIR)? {
-            Some(all) => all.open_subdir(id.namespace.as_str())?,
-            None => None,
-        };
-        if let Some(namespace_dir) = namespace_dir {
-            let account_dir = match namespace_dir.open_subdir(SERVICE_ACCOUNTS_DIR)? {
-                Some(all) => all.open_subdir(id.service_account.as_str())?,
-                None => None,
-            };
-            if let Some(account_dir) = account_dir {
-                let scope = Scope::ServiceAccount(id.namespace.clone(), id.service_account.clone());
-                if let Some(found) = find_in(
-                    &account_dir,
-                    image,
-                    scope,
-                    &mut lookup,
-                    &mut has_repositories,
-                )? {
-                    lookup.found = Some(found);
-                    return Ok(lookup);
-                }
-            }
-            let scope = Scope::Namespace(id.namespace.clone());
-            if let Some(found) = find_in(
-                &namespace_dir,
-                image,
-                scope,
-                &mut lookup,
-                &mut has_repositories,
-            )? {
-                lookup.found = Some(found);
-                return Ok(lookup);
-            }
-        }
-    }
-    lookup.found = find_in(root, image, Scope::Node, &mut lookup, &mut has_repositories)?;
+    lookup.found = walk(root, identity, |dir, scope| {
+        find_in(dir, image, scope, &mut lookup, &mut has_repositories)
+    })?;
     Ok(lookup)
+}
+
+/// A mirror file that applies to an image, and where it was found.
+#[derive(Debug)]
+pub(crate) struct FoundMirror {
+    /// The file, read through checked descriptors (not decoded yet).
+    pub(crate) file: TrustedFile,
+    /// The tree it was found in.
+    pub(crate) scope: Scope,
+}
+
+/// The mirror file for `image`'s registry (`mirrors/<domain>.json`), in the
+/// same scopes, narrowest first.
+pub(crate) fn find_mirror(
+    root: &TrustedDir,
+    image: &Reference,
+    identity: Option<Identity<'_>>,
+) -> Result<Option<FoundMirror>, TrustError> {
+    let Some(domain) = image.domain() else {
+        return Ok(None);
+    };
+    let Some(name) = layout::file_name(&domain.file_stem()) else {
+        return Ok(None);
+    };
+    walk(root, identity, |dir, scope| {
+        let Some(mirrors) = dir.open_subdir(MIRRORS_DIR)? else {
+            return Ok(None);
+        };
+        Ok(mirrors
+            .read_file(&name)?
+            .map(|file| FoundMirror { file, scope }))
+    })
 }
 
 /// One scope's tree: repository files, then the host file, then the

@@ -188,6 +188,17 @@ impl Reference {
         self.digest.as_deref()
     }
 
+    /// The same repository path on another registry (a mirror's), without
+    /// tag or digest.
+    pub(crate) fn on_registry(&self, domain: &Domain) -> Self {
+        Self {
+            domain: Some(domain.clone()),
+            path: self.path.clone(),
+            tag: None,
+            digest: None,
+        }
+    }
+
     /// `[domain "/"] path`: the name the kubelet matches and caches by.
     pub fn name(&self) -> String {
         match &self.domain {

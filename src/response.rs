@@ -53,8 +53,8 @@ pub struct Response<'a> {
     pub cache_key_type: CacheKeyType,
     /// For how long.
     pub cache_duration: Duration,
-    /// The credential, if any.
-    pub auth: Option<AuthEntry<'a>>,
+    /// The credentials, none to two (a mirror's, then what follows it).
+    pub auth: &'a [AuthEntry<'a>],
 }
 
 /// A `Secret` writer that never grows its buffer; `overflowed` records an
@@ -112,10 +112,12 @@ impl Writer {
 /// Writes the response, one JSON object and one trailing newline. Returns
 /// `None` only if the buffer was sized too small, which cannot happen.
 pub fn write(answer: &Response<'_>) -> Option<Secret> {
-    let secret_bytes = answer.auth.map_or(0, |a| {
-        a.key.len() + a.credential.username.len() + a.credential.password.len()
-    });
-    let capacity = FIXED_OVERHEAD_BYTES
+    let secret_bytes: usize = answer
+        .auth
+        .iter()
+        .map(|a| a.key.len() + a.credential.username.len() + a.credential.password.len())
+        .sum();
+    let capacity = FIXED_OVERHEAD_BYTES * (1 + answer.auth.len())
         + answer.api_version.as_str().len()
         + secret_bytes * MAX_ESCAPED_BYTES_PER_BYTE;
     let mut w = Writer {
@@ -128,14 +130,17 @@ pub fn write(answer: &Response<'_>) -> Option<Secret> {
     w.string(answer.cache_key_type.as_str().as_bytes());
     w.raw(b",\"cacheDuration\":");
     w.string(answer.cache_duration.to_string().as_bytes());
-    if let Some(AuthEntry { key, credential }) = answer.auth {
-        w.raw(b",\"auth\":{");
+    for (i, AuthEntry { key, credential }) in answer.auth.iter().enumerate() {
+        w.raw(if i == 0 { b",\"auth\":{" } else { b"," });
         w.string(key.as_bytes());
         w.raw(b":{\"username\":");
         w.string(credential.username.as_bytes());
         w.raw(b",\"password\":");
         w.string(credential.password.as_bytes());
-        w.raw(b"}}");
+        w.raw(b"}");
+    }
+    if !answer.auth.is_empty() {
+        w.raw(b"}");
     }
     w.raw(b"}\n");
     (!w.overflowed).then_some(w.buf)
@@ -280,10 +285,10 @@ mod tests {
             api_version,
             cache_key_type: CacheKeyType::Registry,
             cache_duration: Duration::FIVE_MINUTES,
-            auth: Some(AuthEntry {
+            auth: &[AuthEntry {
                 key: "registry.example.org:5000",
                 credential: &c,
-            }),
+            }],
         })
         .unwrap();
         assert_eq!(
@@ -300,10 +305,10 @@ mod tests {
             api_version,
             cache_key_type: CacheKeyType::Image,
             cache_duration: Duration::ZERO,
-            auth: Some(AuthEntry {
+            auth: &[AuthEntry {
                 key: "k.io/a",
                 credential: &c,
-            }),
+            }],
         })
         .unwrap();
         assert_eq!(
@@ -335,10 +340,10 @@ mod tests {
             api_version,
             cache_key_type: CacheKeyType::Image,
             cache_duration: Duration::from_nanos(u64::MAX >> 1).unwrap(),
-            auth: Some(AuthEntry {
+            auth: &[AuthEntry {
                 key: "k",
                 credential: &c,
-            }),
+            }],
         });
         assert!(out.is_some());
     }

@@ -26,11 +26,11 @@
 //! came from the token): only claim names, segment numbers and lengths.
 
 use crate::base64::{self, Alphabet, Base64Error, Padding};
+use crate::json::{self, Lookup, Number, Object, Value};
 use crate::secret::Secret;
 use alloc::borrow::ToOwned;
 use alloc::string::String;
 use core::fmt;
-use crate::json::{self, Lookup, Number, Object, Value};
 
 /// Largest decoded payload accepted. A kubelet-requested token's payload is
 /// about 600 bytes; 16 KiB leaves room for long names and extra claims.
@@ -463,7 +463,6 @@ fn read_claims(
         expires_at,
     })
 }
-
 
 #[cfg(test)]
 mod tests {
