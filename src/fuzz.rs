@@ -449,8 +449,10 @@ pub fn mirror_file(data: &[u8]) {
             ));
         }
         Err(e) => {
+            // Excerpts are cut to 64 characters, each at most 10 bytes escaped.
             let text = e.to_string();
-            assert!(text.len() < 300, "{text}");
+            assert!(text.len() < 64 * 10 + 200, "{text}");
+            assert!(text.bytes().all(|b| (0x20..0x7f).contains(&b)), "{text}");
         }
     }
 }
