@@ -130,9 +130,10 @@ pub(crate) fn through_mirror(
             let globbed = mirror::globbed(upstream).ok_or(AnswerError::MirrorOfIpv6 {
                 upstream: upstream.as_str().into(),
             })?;
-            let key = match Domain::parse(&globbed) {
-                Some(glob) if per_image => repository_key(&glob, image.path()),
-                _ => globbed,
+            let key = if per_image {
+                key_with_path(&globbed, image.path())
+            } else {
+                globbed
             };
             if let Some(d) = credential.duration {
                 cache_duration = cache_duration.min(d);
@@ -159,13 +160,18 @@ pub(crate) fn through_mirror(
 /// starts with `v1/` or `v2/` gets a `v1/` in front that the kubelet removes
 /// again (found by the `matcher` fuzz target: `docker.io/v1/rary/nginx`).
 pub(crate) fn repository_key(domain: &Domain, path: &RepoPath) -> String {
+    key_with_path(domain.as_str(), path)
+}
+
+/// `host/path` as in [`repository_key`], for any host text (a globbed one).
+fn key_with_path(host: &str, path: &RepoPath) -> String {
     let path = path.as_str();
     let api_prefix = if path.starts_with("v1/") || path.starts_with("v2/") {
         "v1/"
     } else {
         ""
     };
-    alloc::format!("{}/{api_prefix}{path}", domain.as_str())
+    alloc::format!("{host}/{api_prefix}{path}")
 }
 
 /// Why an answer was not written.

@@ -8,6 +8,7 @@ mod util;
 mod check;
 mod hardening;
 mod memory;
+mod mirrors;
 mod process;
 mod protocol;
 mod repository;
