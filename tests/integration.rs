@@ -10,4 +10,5 @@ mod hardening;
 mod memory;
 mod protocol;
 mod repository;
+mod scopes;
 mod syslog;
