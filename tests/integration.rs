@@ -9,6 +9,7 @@ mod check;
 mod hardening;
 mod memory;
 mod protocol;
+mod put;
 mod repository;
 mod scopes;
 mod syslog;
