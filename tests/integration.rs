@@ -11,5 +11,7 @@ mod memory;
 mod mirrors;
 mod process;
 mod protocol;
+mod put;
 mod repository;
+mod scopes;
 mod syslog;

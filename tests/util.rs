@@ -439,3 +439,146 @@ pub fn no_credentials() -> String {
         r#"{{"kind":"CredentialProviderResponse","apiVersion":"{V1}","cacheKeyType":"Registry","cacheDuration":"0s"}}"#
     )
 }
+
+/// Runs the binary with `args` under gdb, stdin from `stdin` (written to a
+/// file in `dir`), stopping where `catch` says (plus an optional condition),
+/// and returns the core image taken there and what the run had printed on
+/// stdout. `args` go through gdb's `run`, so they must need no shell quoting.
+pub fn core_image_at(
+    dir: &Path,
+    args: &[&str],
+    stdin: &str,
+    catch: &str,
+    condition: Option<&str>,
+) -> (Vec<u8>, String) {
+    let input = dir.join("gdb-stdin");
+    let out = dir.join("gdb-stdout");
+    let core = dir.join("gdb-core");
+    let _ = fs::remove_file(&core);
+    fs::write(&input, stdin).unwrap();
+    let run = format!(
+        "run {} < {} > {}",
+        args.join(" "),
+        input.display(),
+        out.display()
+    );
+    let mut gdb_args = vec!["-batch", "-nx", "-ex", "set pagination off", "-ex", catch];
+    let cond = condition.map(|c| format!("condition 1 {c}"));
+    if let Some(c) = &cond {
+        gdb_args.extend(["-ex", c]);
+    }
+    let gcore = format!("gcore {}", core.display());
+    let binary = bin();
+    gdb_args.extend(["-ex", &run, "-ex", &gcore, "-ex", "kill", &binary]);
+    let gdb = Command::new("gdb").args(&gdb_args).output().unwrap();
+    assert!(
+        core.exists(),
+        "gdb took no core: {}",
+        String::from_utf8_lossy(&gdb.stdout) + String::from_utf8_lossy(&gdb.stderr)
+    );
+    let image = fs::read(&core).unwrap();
+    assert!(
+        image.len() > 100_000,
+        "implausibly small core ({} bytes)",
+        image.len()
+    );
+    let printed = fs::read_to_string(&out).unwrap_or_default();
+    let _ = fs::remove_file(&core);
+    (image, printed)
+}
+
+/// How often `needle` occurs in `haystack` (overlapping occurrences count).
+pub fn occurrences(haystack: &[u8], needle: &str) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle.as_bytes())
+        .count()
+}
+
+/// Every entry below `dir`, sorted by path, as `<mode> <type> <relative
+/// path>` (`f` file, `d` directory, `l` link, `p` FIFO, `?` other), to
+/// compare a tree before and after a command.
+pub fn listing(dir: &Path) -> Vec<String> {
+    use std::os::unix::fs::MetadataExt;
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = fs::symlink_metadata(&path).unwrap();
+            let kind = match meta.file_type() {
+                t if t.is_symlink() => 'l',
+                t if t.is_dir() => 'd',
+                t if t.is_file() => 'f',
+                t if std::os::unix::fs::FileTypeExt::is_fifo(&t) => 'p',
+                _ => '?',
+            };
+            let rel = path.strip_prefix(base).unwrap().display().to_string();
+            let line = format!("{:04o} {kind} {rel}", meta.mode() & 0o7777);
+            out.push((rel, line));
+            if kind == 'd' {
+                walk(base, &path, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out.into_iter().map(|(_, line)| line).collect()
+}
+
+/// The process memory in a core image: the bytes of every `PT_LOAD`
+/// segment of the ELF64 file, each followed by a zero gap so that no match
+/// spans two segments. (The `PT_NOTE` segment holds register state instead.)
+pub fn core_memory(core: &[u8]) -> Vec<u8> {
+    core_segments(core, 1)
+}
+
+/// The register state in a core image: the `PT_NOTE` segment (prstatus,
+/// the FPU and XSAVE areas, which hold the vector registers).
+pub fn core_notes(core: &[u8]) -> Vec<u8> {
+    core_segments(core, 4)
+}
+
+fn core_segments(core: &[u8], wanted: u32) -> Vec<u8> {
+    let u16_at = |o: usize| u16::from_le_bytes(core[o..o + 2].try_into().unwrap()) as usize;
+    let u32_at = |o: usize| u32::from_le_bytes(core[o..o + 4].try_into().unwrap());
+    let u64_at = |o: usize| u64::from_le_bytes(core[o..o + 8].try_into().unwrap()) as usize;
+    assert_eq!(&core[..5], b"\x7fELF\x02", "an ELF64 core");
+    let (phoff, phentsize, phnum) = (u64_at(0x20), u16_at(0x36), u16_at(0x38));
+    let mut out = Vec::new();
+    for i in 0..phnum {
+        let ph = phoff + i * phentsize;
+        if u32_at(ph) == wanted {
+            let (offset, size) = (u64_at(ph + 8), u64_at(ph + 32));
+            out.extend_from_slice(&core[offset..offset + size]);
+            out.extend_from_slice(&[0; 64]);
+        }
+    }
+    out
+}
+
+/// Every `len`-byte piece of `secret` that occurs in `haystack`: what a
+/// partial copy (a register, the tail of a buffer that grew) would hold.
+/// One pass over the haystack, skipping ahead past bytes the secret lacks.
+pub fn pieces_in(haystack: &[u8], secret: &str, len: usize) -> Vec<String> {
+    let secret = secret.as_bytes();
+    let len = len.min(secret.len());
+    let windows: std::collections::HashSet<&[u8]> = secret.windows(len).collect();
+    let mut present = [false; 256];
+    for &b in secret {
+        present[usize::from(b)] = true;
+    }
+    let mut found = std::collections::BTreeSet::new();
+    let mut i = 0;
+    while i + len <= haystack.len() {
+        // A window holding a byte the secret lacks cannot match.
+        if !present[usize::from(haystack[i + len - 1])] {
+            i += len;
+            continue;
+        }
+        if windows.contains(&haystack[i..i + len]) {
+            found.insert(String::from_utf8_lossy(&haystack[i..i + len]).into_owned());
+        }
+        i += 1;
+    }
+    found.into_iter().collect()
+}
