@@ -129,7 +129,7 @@ impl fmt::Display for RequestError {
             Self::TooLarge => write!(f, "the request on stdin is larger than {MAX_REQUEST_BYTES} bytes"),
             Self::NotUtf8 => f.write_str("the request on stdin is not valid UTF-8"),
             Self::Malformed => f.write_str(
-                "the request on stdin is not a JSON object whose kind, apiVersion and image are strings",
+                "the request on stdin is not a JSON object whose kind, apiVersion, image (and serviceAccountToken, if any) are strings",
             ),
             Self::Kind(kind) => write!(
                 f,

@@ -214,6 +214,17 @@ pub(crate) struct Version {
     changed: FileTime,
 }
 
+impl Version {
+    /// Whether the bytes are the same version: only the change time may
+    /// differ (it moves when a rename over the name drops the last link).
+    pub(crate) fn same_bytes(&self, other: &Self) -> bool {
+        self.dev == other.dev
+            && self.inode == other.inode
+            && self.size == other.size
+            && self.modified == other.modified
+    }
+}
+
 /// The file facts the trust rules look at, taken from one `fstat`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Stat {

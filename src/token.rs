@@ -430,7 +430,11 @@ fn read_claims(
     let service_account = required_object(kubernetes, "serviceaccount", Claim::ServiceAccount)?;
     let name = required_str(service_account, "name", Claim::ServiceAccountName)?;
     let sub = required_str(top, "sub", Claim::Sub)?;
-    let expires_at = field(top, "exp", Claim::Exp)?.map(expiry).transpose()?;
+    // RFC 7519 makes `exp` optional, but every token the kubelet requests
+    // has one: a token without it is no projected token, and is refused.
+    let expires_at = Some(expiry(
+        field(top, "exp", Claim::Exp)?.ok_or(TokenError::ClaimMissing(Claim::Exp))?,
+    )?);
     let aud = field(top, "aud", Claim::Aud)?;
     let has_audience = aud.map(|v| audience_contains(v, audience)).transpose()?;
 
@@ -582,8 +586,11 @@ mod tests {
         );
         let float = check(&edited(&exp, &format!(r#""exp":{}.75"#, NOW + 5))).unwrap();
         assert_eq!(float.expires_at(), Some(NOW + 5));
-        let none = check(&edited(&format!("{exp},"), "")).unwrap();
-        assert_eq!(none.expires_at(), None);
+        assert_eq!(
+            check(&edited(&format!("{exp},"), "")).err(),
+            Some(TokenError::ClaimMissing(Claim::Exp)),
+            "a token without exp is no projected token"
+        );
     }
 
     #[test]

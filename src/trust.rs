@@ -447,13 +447,24 @@ impl TrustedDir {
     pub(crate) fn read_file(&self, name: &str) -> Result<Option<TrustedFile>, TrustError> {
         let path = self.child_path(name);
         let c = c_name(name).map_err(|e| io(&path, Action::Open, e))?;
-        let fd = match sys::open_at(Some(&self.fd), &c, Open::FileRead) {
-            Ok(fd) => fd,
-            Err(e) if e == Errno::NOT_FOUND => return Ok(None),
-            Err(e) => return Err(self.explain(&c, &path, Subject::File, e)),
-        };
-        let contents = self.read_unchanged(&fd, &path)?;
-        Ok(Some(TrustedFile { path, contents }))
+        let mut attempts = 0;
+        loop {
+            let fd = match sys::open_at(Some(&self.fd), &c, Open::FileRead) {
+                Ok(fd) => fd,
+                Err(e) if e == Errno::NOT_FOUND => return Ok(None),
+                Err(e) => return Err(self.explain(&c, &path, Subject::File, e)),
+            };
+            match self.read_unchanged(&fd, &path) {
+                Ok(contents) => return Ok(Some(TrustedFile { path, contents })),
+                // Replaced between the open and the read (a rename over the
+                // name): open the name again, for the new file.
+                Err(TrustError::Refused(Refused {
+                    violation: Violation::Replaced,
+                    ..
+                })) if attempts + 1 < MAX_READ_ATTEMPTS => attempts += 1,
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Reads the file while no process has it open for writing (a read
@@ -480,7 +491,17 @@ impl TrustedDir {
             }
             let contents = read.map_err(|e| io(path, Action::Read, e))?;
             let after = after.map_err(|e| io(path, Action::Stat, e))?;
-            if after.version == before.version && contents.len() as u64 == before.size {
+            let whole = contents.len() as u64 == before.size;
+            if whole && after.version == before.version {
+                return Ok(contents);
+            }
+            // Renamed over (put, mv) while it was read: the old file, whole
+            // and unwritten; only its last link went, and with it the ctime.
+            if whole
+                && after.links == 0
+                && lease == sys::Lease::Held
+                && after.version.same_bytes(&before.version)
+            {
                 return Ok(contents);
             }
             before = after;

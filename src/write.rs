@@ -106,6 +106,10 @@ pub(crate) enum WriteError {
     BadJson(credfile::DecodeError),
     /// The file name would be longer than a name can be.
     NameTooLong,
+    /// The file would be larger than the plugin reads (escaping included).
+    FileTooLarge(usize),
+    /// An empty password on stdin (most often an unset variable).
+    PasswordEmpty,
     /// What was written does not decode back to what was given (a bug).
     RoundTrip,
     /// The Docker config could not be read.
@@ -136,6 +140,13 @@ impl fmt::Display for WriteError {
                 }
             ),
             Self::NameTooLong => f.write_str("the target is too long to be a file name"),
+            Self::FileTooLarge(size) => write!(
+                f,
+                "the credential file would be {size} bytes, more than the {MAX_CREDENTIAL_FILE_BYTES}-byte limit the plugin reads; nothing was written"
+            ),
+            Self::PasswordEmpty => f.write_str(
+                "the password on stdin is empty (an unset variable?); use --json for a credential whose password is empty",
+            ),
             Self::RoundTrip => f.write_str(
                 "internal error: the file written does not decode to the credential given; nothing was installed",
             ),
@@ -203,6 +214,9 @@ fn install(
     let duration_text = duration.map(|d| d.to_string());
     let contents = response::credential_file(username, password, duration_text.as_deref())
         .ok_or(Error::Write(WriteError::RoundTrip))?;
+    if contents.len() > MAX_CREDENTIAL_FILE_BYTES {
+        return Err(Error::Write(WriteError::FileTooLarge(contents.len())));
+    }
     let back =
         credfile::decode(contents.as_bytes()).map_err(|_| Error::Write(WriteError::RoundTrip))?;
     if back.username.as_bytes() != username
@@ -242,6 +256,9 @@ fn one_line(input: &[u8]) -> Result<&[u8], WriteError> {
         return Err(WriteError::PasswordNotOneLine);
     }
     core::str::from_utf8(line).map_err(|_| WriteError::PasswordNotUtf8)?;
+    if line.is_empty() {
+        return Err(WriteError::PasswordEmpty);
+    }
     Ok(line)
 }
 

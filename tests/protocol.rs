@@ -270,10 +270,10 @@ fn refuses_malformed_requests() {
     let cases: Vec<(Vec<u8>, String)> = vec![
         (b"".to_vec(), "the request on stdin is empty".into()),
         (b"  \n".to_vec(), "the request on stdin is empty".into()),
-        (b"not json".to_vec(), "the request on stdin is not a JSON object whose kind, apiVersion and image are strings".into()),
-        (b"[]".to_vec(), "the request on stdin is not a JSON object whose kind, apiVersion and image are strings".into()),
+        (b"not json".to_vec(), "the request on stdin is not a JSON object whose kind, apiVersion, image (and serviceAccountToken, if any) are strings".into()),
+        (b"[]".to_vec(), "the request on stdin is not a JSON object whose kind, apiVersion, image (and serviceAccountToken, if any) are strings".into()),
         (nested.into_bytes(), "the request on stdin is larger than 65536 bytes".into()),
-        (nested_fits.into_bytes(), "the request on stdin is not a JSON object whose kind, apiVersion and image are strings".into()),
+        (nested_fits.into_bytes(), "the request on stdin is not a JSON object whose kind, apiVersion, image (and serviceAccountToken, if any) are strings".into()),
         (b"\xff\xfe{}".to_vec(), "the request on stdin is not valid UTF-8".into()),
         (huge.into_bytes(), "the request on stdin is larger than 65536 bytes".into()),
         (
@@ -294,7 +294,7 @@ fn refuses_malformed_requests() {
         ),
         (
             format!(r#"{{"kind":"CredentialProviderRequest","apiVersion":"{V1}","image":42}}"#).into_bytes(),
-            "the request on stdin is not a JSON object whose kind, apiVersion and image are strings".into(),
+            "the request on stdin is not a JSON object whose kind, apiVersion, image (and serviceAccountToken, if any) are strings".into(),
         ),
         (request("Registry.Example.org/App").into_bytes(), "invalid image \"Registry.Example.org/App\": repository name must be lowercase".into()),
         (request("").into_bytes(), "invalid image \"\": invalid reference format".into()),

@@ -633,7 +633,6 @@ fn put_with_json_refuses_an_object_the_plugin_would_refuse_without_quoting_it() 
 }
 
 #[test]
-#[ignore = "bug: put installs a file larger than the 64 KiB credential-file limit (a 65,530-byte password gives a 65,561-byte file; escaped control characters grow six-fold), which the plugin then refuses"]
 fn put_refuses_a_credential_whose_file_would_exceed_the_size_limit() {
     let s = with_old_file("put-too-large");
     for password in ["a".repeat(65_530), "\u{1}".repeat(20_000)] {
@@ -679,8 +678,6 @@ struct Rotation {
     refused: Vec<Run>,
     torn: Vec<Run>,
 }
-
-const REPLACED_WHILE_READ: &str = "was replaced while it was read; write a temporary file and rename it over the name (or use put), so a reader never sees it missing";
 
 /// 500 pulls, 8 at a time, while `put` rewrites the file 200 times,
 /// alternating a 20-byte and a 3000-byte password; the writes are spread
@@ -802,9 +799,16 @@ fn rotate(s: &Arc<Scratch>) -> Rotation {
 }
 
 #[test]
-fn rotation_under_load_never_tears_a_value() {
+fn rotation_under_load_never_refuses_and_never_tears_a_value() {
     let s = Arc::new(Scratch::new("put-rotation"));
     let seen = rotate(&s);
+    println!(
+        "rotation: {} short, {} long, {} refused, {} torn",
+        seen.short_answers,
+        seen.long_answers,
+        seen.refused.len(),
+        seen.torn.len()
+    );
     assert!(
         seen.torn.is_empty(),
         "torn answers: {:?}",
@@ -814,27 +818,6 @@ fn rotation_under_load_never_tears_a_value() {
         seen.short_answers > 0 && seen.long_answers > 0,
         "both passwords must be seen"
     );
-    // A refusal here is the known bug of the two ignored tests below: it
-    // only ever names the rename, never a torn, empty or missing file.
-    let path = s.root.join("registry.example.org.json");
-    for out in &seen.refused {
-        assert_eq!(
-            out.refused(),
-            format!("{} {REPLACED_WHILE_READ}", path.display())
-        );
-    }
-}
-
-#[test]
-#[ignore = "bug: a pull that opened the file just before put renames over it is refused (\"was replaced while it was read\"): the link count of the old inode drops to 0, so the second fstat differs and check_file refuses Violation::Replaced instead of using the complete old contents or reopening the name; 0 to 3 refusals in 500"]
-fn rotation_under_load_never_refuses() {
-    let s = Arc::new(Scratch::new("put-rotation-strict"));
-    let seen = rotate(&s);
-    assert!(
-        seen.torn.is_empty(),
-        "torn answers: {:?}",
-        seen.torn.first()
-    );
     assert!(
         seen.refused.is_empty(),
         "refusals: {:?}",
@@ -843,7 +826,6 @@ fn rotation_under_load_never_refuses() {
 }
 
 #[test]
-#[ignore = "bug: a pull whose pread of the credential file starts before put renames over it is refused (\"was replaced while it was read\") although it read the complete old file; deterministic under gdb"]
 fn a_pull_reading_while_put_renames_over_the_file_gets_the_old_or_the_new_credential() {
     require!(Need::Root, Need::Tool("gdb"), Need::NativeBinary);
     let s = Scratch::new("put-race");
