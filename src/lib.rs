@@ -248,6 +248,7 @@ fn serve(
     };
     let bytes = answer::write(request.api_version, answer.as_ref(), &image.name())?;
     sys::write_std(sys::Std::Out, bytes.as_bytes()).map_err(Error::StdoutWrite)?;
+    root.keep_until_exit();
     Ok(match file {
         Some(file) => Served::Fulfilled(file),
         None => Served::NotFound,

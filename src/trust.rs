@@ -399,6 +399,12 @@ impl TrustedDir {
         check_directory(st, self.euid).map_err(|v| refused(&self.path, Subject::Directory, v))
     }
 
+    /// Keeps the descriptor open until the process exits (plugin mode is
+    /// about to end; the close would be a wasted system call).
+    pub(crate) fn keep_until_exit(self) {
+        self.fd.keep_until_exit();
+    }
+
     /// `path` (of something below this directory) relative to it, for the
     /// log line: `namespaces/team-a/registry.example.org.json`.
     pub(crate) fn relative<'p>(&self, path: &'p str) -> &'p str {
