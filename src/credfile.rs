@@ -6,18 +6,16 @@
 //! key can be content (a `{"robot$pull": "s3cr3t"}` map, a pasted token).
 //!
 //! miniserde's derive ignores unknown keys and lets the last duplicate win, so
-//! the map is walked by hand. Values are first taken as "any JSON value" so
-//! that a wrong type is reported as such rather than as broken JSON.
+//! the file is read as a `json` tree (every member in order, duplicates
+//! kept, strings as secrets) and walked by hand: a wrong type is reported as
+//! such rather than as broken JSON.
 
 use crate::duration::{Duration, DurationError};
 use crate::error::Escaped;
 use crate::secret::Secret;
-use alloc::borrow::ToOwned;
-use alloc::boxed::Box;
-use alloc::string::{String, ToString};
+use crate::json::{self, Value};
+use alloc::string::String;
 use core::fmt;
-use miniserde::de::{Deserialize, Map, Seq, Visitor};
-use miniserde::{Result, make_place};
 
 /// What is wrong with the contents of a credential file. Only known keys are
 /// named; values, and unknown keys that are not near misses, never are.
@@ -163,215 +161,57 @@ const USERNAME: &str = "username";
 const PASSWORD: &str = "password";
 const DURATION: &str = "duration";
 
-/// Any JSON value, reduced to what the strict check needs: a string (kept,
-/// as a secret) or the fact that it was something else.
-enum Value {
-    String(Secret),
-    Other,
-}
-
-/// The top-level object: the three known keys, and the first problem seen.
-#[derive(Default)]
-struct Fields {
-    username: Option<Value>,
-    password: Option<Value>,
-    duration: Option<Value>,
-    problem: Option<DecodeError>,
-    /// Keys seen so far, for the position of an unknown one.
-    keys: usize,
-}
-
-// miniserde's "place" pattern; its derive expands to the same code.
-make_place!(Place);
-
-impl Deserialize for Value {
-    fn begin(out: &mut Option<Self>) -> &mut dyn Visitor {
-        Place::new(out)
-    }
-}
-
-impl Visitor for Place<Value> {
-    fn null(&mut self) -> Result<()> {
-        self.out = Some(Value::Other);
-        Ok(())
-    }
-    fn boolean(&mut self, _: bool) -> Result<()> {
-        self.out = Some(Value::Other);
-        Ok(())
-    }
-    fn string(&mut self, s: &str) -> Result<()> {
-        self.out = Some(Value::String(Secret::from_string(s.to_owned())));
-        Ok(())
-    }
-    fn negative(&mut self, _: i64) -> Result<()> {
-        self.out = Some(Value::Other);
-        Ok(())
-    }
-    fn nonnegative(&mut self, _: u64) -> Result<()> {
-        self.out = Some(Value::Other);
-        Ok(())
-    }
-    fn float(&mut self, _: f64) -> Result<()> {
-        self.out = Some(Value::Other);
-        Ok(())
-    }
-    fn seq(&mut self) -> Result<Box<dyn Seq + '_>> {
-        self.out = Some(Value::Other);
-        Ok(Box::new(Skip))
-    }
-    fn map(&mut self) -> Result<Box<dyn Map + '_>> {
-        self.out = Some(Value::Other);
-        Ok(Box::new(Skip))
-    }
-}
-
-/// Skips the contents of a nested array or object.
-struct Skip;
-
-impl Seq for Skip {
-    fn element(&mut self) -> Result<&mut dyn Visitor> {
-        Ok(<dyn Visitor>::ignore())
-    }
-    fn finish(&mut self) -> Result<()> {
-        Ok(())
-    }
-}
-
-impl Map for Skip {
-    fn key(&mut self, _: &str) -> Result<&mut dyn Visitor> {
-        Ok(<dyn Visitor>::ignore())
-    }
-    fn finish(&mut self) -> Result<()> {
-        Ok(())
-    }
-}
-
-impl Deserialize for Fields {
-    fn begin(out: &mut Option<Self>) -> &mut dyn Visitor {
-        Place::new(out)
-    }
-}
-
-impl Place<Fields> {
-    /// Any top-level value but an object: valid JSON, wrong shape.
-    fn not_object(&mut self) -> Result<()> {
-        self.out = Some(Fields {
-            problem: Some(DecodeError::NotObject),
-            ..<Fields as Default>::default()
-        });
-        Ok(())
-    }
-}
-
-impl Visitor for Place<Fields> {
-    fn null(&mut self) -> Result<()> {
-        self.not_object()
-    }
-    fn boolean(&mut self, _: bool) -> Result<()> {
-        self.not_object()
-    }
-    fn string(&mut self, _: &str) -> Result<()> {
-        self.not_object()
-    }
-    fn negative(&mut self, _: i64) -> Result<()> {
-        self.not_object()
-    }
-    fn nonnegative(&mut self, _: u64) -> Result<()> {
-        self.not_object()
-    }
-    fn float(&mut self, _: f64) -> Result<()> {
-        self.not_object()
-    }
-    fn seq(&mut self) -> Result<Box<dyn Seq + '_>> {
-        self.not_object()?;
-        Ok(Box::new(Skip))
-    }
-    fn map(&mut self) -> Result<Box<dyn Map + '_>> {
-        Ok(Box::new(FieldsBuilder {
-            fields: <Fields as Default>::default(),
-            out: &mut self.out,
-        }))
-    }
-}
-
-struct FieldsBuilder<'a> {
-    fields: Fields,
-    out: &'a mut Option<Fields>,
-}
-
-impl Map for FieldsBuilder<'_> {
-    fn key(&mut self, k: &str) -> Result<&mut dyn Visitor> {
-        let f = &mut self.fields;
-        f.keys += 1;
-        let (slot, name) = match k {
-            USERNAME => (&mut f.username, USERNAME),
-            PASSWORD => (&mut f.password, PASSWORD),
-            DURATION => (&mut f.duration, DURATION),
-            _ => {
-                let position = f.keys;
-                f.problem.get_or_insert_with(|| match near_miss(k) {
-                    Some(meant) => DecodeError::NearMiss {
-                        found: k.to_string(),
-                        meant,
-                    },
-                    None => DecodeError::UnknownKey {
-                        position,
-                        len: k.len(),
-                    },
-                });
-                return Ok(<dyn Visitor>::ignore());
-            }
-        };
-        if slot.is_some() {
-            f.problem.get_or_insert(DecodeError::DuplicateKey(name));
-            return Ok(<dyn Visitor>::ignore());
-        }
-        Ok(Deserialize::begin(slot))
-    }
-
-    fn finish(&mut self) -> Result<()> {
-        let fields = core::mem::take(&mut self.fields);
-        *self.out = Some(fields);
-        Ok(())
-    }
-}
-
-fn required(value: Option<Value>, key: &'static str) -> core::result::Result<Secret, DecodeError> {
-    match value {
-        Some(Value::String(s)) => Ok(s),
-        Some(Value::Other) => Err(DecodeError::NotAString(key)),
-        None => Err(DecodeError::MissingKey(key)),
-    }
-}
-
-/// Decodes a credential file's bytes strictly.
-pub(crate) fn decode(bytes: &[u8]) -> core::result::Result<Credential, DecodeError> {
+/// Decodes a credential file's bytes strictly: the structure first (an
+/// unknown or repeated key, in document order), then the types.
+pub(crate) fn decode(bytes: &[u8]) -> Result<Credential, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
     let text = core::str::from_utf8(bytes).map_err(|_| DecodeError::NotUtf8)?;
-    // Only a syntax error fails the parse: every value is accepted as "any
-    // JSON", and a top-level value that is not an object is recorded.
-    let fields: Fields = miniserde::json::from_str(text).map_err(|_| DecodeError::NotJson)?;
-    if let Some(problem) = fields.problem {
-        return Err(problem);
+    // Only a syntax error fails the parse: every value is "any JSON".
+    let Value::Object(object) = json::parse(text).ok_or(DecodeError::NotJson)? else {
+        return Err(DecodeError::NotObject);
+    };
+    let (mut username, mut password, mut duration) = (None, None, None);
+    for (position, (key, value)) in object.into_members().into_iter().enumerate() {
+        let (slot, name) = match key.as_str() {
+            USERNAME => (&mut username, USERNAME),
+            PASSWORD => (&mut password, PASSWORD),
+            DURATION => (&mut duration, DURATION),
+            _ => {
+                return Err(match near_miss(&key) {
+                    Some(meant) => DecodeError::NearMiss { found: key, meant },
+                    None => DecodeError::UnknownKey {
+                        position: position + 1,
+                        len: key.len(),
+                    },
+                });
+            }
+        };
+        if slot.replace(value).is_some() {
+            return Err(DecodeError::DuplicateKey(name));
+        }
     }
-    let duration = match fields.duration {
+    let duration = match duration {
         None => None,
-        Some(Value::Other) => return Err(DecodeError::NotAString(DURATION)),
-        Some(Value::String(s)) => {
-            // miniserde hands out `&str`, so the bytes are UTF-8 already.
-            let text = core::str::from_utf8(s.as_bytes()).map_err(|_| DecodeError::NotUtf8)?;
+        Some(value) => {
+            let text = value.as_str().ok_or(DecodeError::NotAString(DURATION))?;
             Some(Duration::parse(text).map_err(DecodeError::BadDuration)?)
         }
     };
-    let username = required(fields.username, USERNAME)?;
-    let password = required(fields.password, PASSWORD)?;
     Ok(Credential {
-        username,
-        password,
+        username: required(username, USERNAME)?,
+        password: required(password, PASSWORD)?,
         duration,
     })
+}
+
+fn required(value: Option<Value>, key: &'static str) -> Result<Secret, DecodeError> {
+    match value {
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(DecodeError::NotAString(key)),
+        None => Err(DecodeError::MissingKey(key)),
+    }
 }
 
 #[cfg(test)]

@@ -82,6 +82,11 @@ impl Object {
     pub(crate) fn members(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.members.iter().map(|(k, v)| (k.as_str(), v))
     }
+
+    /// The members in document order, by value (to move a secret out).
+    pub(crate) fn into_members(self) -> Vec<(String, Value)> {
+        self.members
+    }
 }
 
 /// Parses `text`; `None` if it is not one JSON value.
