@@ -12,8 +12,8 @@
 
 use crate::duration::{Duration, DurationError};
 use crate::error::Escaped;
-use crate::secret::Secret;
 use crate::json::{self, Value};
+use crate::secret::Secret;
 use alloc::string::String;
 use core::fmt;
 

@@ -239,8 +239,9 @@ const TOKEN_SIGNATURE: &str = "c2lnbmF0dXJl";
 /// Shortest payload checked against messages.
 const TOKEN_MIN_CHECKED: usize = 8;
 
-fn base64url(bytes: &[u8]) -> String {
-    const URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+/// Base64 of `bytes` in `alphabet`, `=`-padded when `padded` (the fuzz
+/// targets build inputs with it; the library only decodes).
+fn base64_encode(bytes: &[u8], alphabet: &[u8; 64], padded: bool) -> String {
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
         let mut acc = 0u32;
@@ -248,10 +249,23 @@ fn base64url(bytes: &[u8]) -> String {
             acc |= u32::from(b) << (16 - 8 * i);
         }
         for i in 0..=chunk.len() {
-            out.push(char::from(URL[(acc >> (18 - 6 * i) & 63) as usize]));
+            out.push(char::from(alphabet[(acc >> (18 - 6 * i) & 63) as usize]));
+        }
+        if padded {
+            for _ in chunk.len()..3 {
+                out.push('=');
+            }
         }
     }
     out
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    base64_encode(
+        bytes,
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+        false,
+    )
 }
 
 /// `token`: arbitrary bytes as a service-account token (see fuzz/README.md
@@ -314,21 +328,11 @@ pub fn token(data: &[u8]) {
 }
 
 fn base64_standard(bytes: &[u8]) -> String {
-    const STD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let mut acc = 0u32;
-        for (i, &b) in chunk.iter().enumerate() {
-            acc |= u32::from(b) << (16 - 8 * i);
-        }
-        for i in 0..=chunk.len() {
-            out.push(char::from(STD[(acc >> (18 - 6 * i) & 63) as usize]));
-        }
-        for _ in chunk.len()..3 {
-            out.push('=');
-        }
-    }
-    out
+    base64_encode(
+        bytes,
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        true,
+    )
 }
 
 /// `docker_config`: arbitrary bytes as a Docker `config.json`: imported
