@@ -26,19 +26,19 @@
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::fmt;
+use core::fmt::{self, Write as _};
 use miniserde::json::{Array, Number, Object, Value};
 
 /// Largest input read, in bytes (the caller already caps files at 1 MiB).
-pub const MAX_INPUT_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_INPUT_BYTES: usize = 1024 * 1024;
 
 /// Deepest nesting of collections accepted. Deeper input is refused, which
 /// also bounds the reader's recursion.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// Most notes kept for one input; a file with more traps than this has a
 /// bigger problem than the notes past the first ones.
-pub const MAX_NOTES: usize = 64;
+pub(crate) const MAX_NOTES: usize = 64;
 
 /// go-yaml v2 gives up on a simple key whose `:` comes more than 1024
 /// characters after the key starts (`yaml_parser_stale_simple_keys`).
@@ -47,20 +47,24 @@ const MAX_KEY_CHARS: usize = 1024;
 /// Longest piece of a scalar quoted in a note or an error, in characters.
 const MAX_QUOTED_CHARS: usize = 40;
 
+/// Longest [`Note::path`] kept, in bytes: enough for every field of a
+/// kubelet config, and a bound on what a deep, long-keyed input costs.
+const MAX_PATH_BYTES: usize = 256;
+
 /// Why a text is not read: the rule it breaks, with its position.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct YamlError {
+pub(crate) struct YamlError {
     /// 1-based line.
-    pub line: usize,
+    pub(crate) line: usize,
     /// 1-based column, in characters.
-    pub column: usize,
+    pub(crate) column: usize,
     /// The rule broken.
-    pub kind: YamlErrorKind,
+    pub(crate) kind: YamlErrorKind,
 }
 
 /// The rule a YAML text breaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum YamlErrorKind {
+pub(crate) enum YamlErrorKind {
     /// Longer than [`MAX_INPUT_BYTES`].
     TooLarge,
     /// A control character or another character YAML forbids in a file.
@@ -321,16 +325,20 @@ impl fmt::Display for YamlErrorKind {
 /// A YAML trap the kubelet falls into silently: a plain scalar it reads
 /// differently from what its author most likely meant.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Note {
+pub(crate) struct Note {
     /// 1-based line of the scalar.
-    pub line: usize,
+    pub(crate) line: usize,
+    /// Where the scalar sits, as the kubelet names fields
+    /// (`providers[0].env[1].value`; a key's note names its mapping), cut
+    /// at [`MAX_PATH_BYTES`]: so a caller can tell a value it must not echo.
+    pub(crate) path: String,
     /// What the kubelet reads.
-    pub kind: NoteKind,
+    pub(crate) kind: NoteKind,
 }
 
 /// What the kubelet reads a plain scalar as.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NoteKind {
+pub(crate) enum NoteKind {
     /// A YAML 1.1 spelling (`yes`, `no`, `on`, `off`, `y`, `n`, in the case
     /// variants go-yaml v2 accepts) read as a boolean.
     Boolean {
@@ -401,14 +409,14 @@ impl fmt::Display for Quoted<'_> {
 }
 
 /// Reads a YAML text as the kubelet would decode it into JSON.
-pub fn parse(text: &str) -> Result<Value, YamlError> {
+pub(crate) fn parse(text: &str) -> Result<Value, YamlError> {
     parse_with_notes(text).map(|(value, _)| value)
 }
 
 /// Reads a YAML text as the kubelet would decode it into JSON, with a note
 /// for each plain scalar the kubelet reads differently from what it looks
 /// like (at most [`MAX_NOTES`]).
-pub fn parse_with_notes(text: &str) -> Result<(Value, Vec<Note>), YamlError> {
+pub(crate) fn parse_with_notes(text: &str) -> Result<(Value, Vec<Note>), YamlError> {
     if text.len() > MAX_INPUT_BYTES {
         return Err(YamlError {
             line: 1,
@@ -430,6 +438,7 @@ pub fn parse_with_notes(text: &str) -> Result<(Value, Vec<Note>), YamlError> {
         line: 1,
         line_start: start,
         notes: Vec::new(),
+        path: Vec::new(),
     };
     let value = parser.document()?;
     Ok((value, parser.notes))
@@ -525,6 +534,12 @@ fn is_eol(b: Option<u8>) -> bool {
     matches!(b, None | Some(b'\n' | b'\r'))
 }
 
+/// One step from the top of the document to a node.
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
 /// The parser proper. Block structure is read line by line: every
 /// collection loop starts at the first character of a content line, and
 /// `pos` only moves forward, so the whole text is scanned a bounded number
@@ -536,6 +551,8 @@ struct Parser<'a> {
     line: usize,
     line_start: usize,
     notes: Vec<Note>,
+    /// The steps to the node being read.
+    path: Vec<Step>,
 }
 
 impl Parser<'_> {
@@ -583,9 +600,39 @@ impl Parser<'_> {
     }
 
     fn note(&mut self, line: usize, kind: NoteKind) {
-        if self.notes.len() < MAX_NOTES {
-            self.notes.push(Note { line, kind });
+        if self.notes.len() >= MAX_NOTES {
+            return;
         }
+        let mut path = String::new();
+        for step in &self.path {
+            if path.len() > MAX_PATH_BYTES {
+                break;
+            }
+            // Writing to a String cannot fail.
+            let _ = match step {
+                Step::Key(key) if path.is_empty() => write!(path, "{key}"),
+                Step::Key(key) => write!(path, ".{key}"),
+                Step::Index(i) => write!(path, "[{i}]"),
+            };
+        }
+        let mut cut = MAX_PATH_BYTES.min(path.len());
+        while !path.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        path.truncate(cut);
+        self.notes.push(Note { line, path, kind });
+    }
+
+    /// Reads the node at `step` below the current one.
+    fn within<T>(
+        &mut self,
+        step: Step,
+        read: impl FnOnce(&mut Self) -> Result<T, YamlError>,
+    ) -> Result<T, YamlError> {
+        self.path.push(step);
+        let read = read(self);
+        self.path.pop();
+        read
     }
 
     /// Steps over the line break under `pos`, if any, onto the next line.
@@ -801,7 +848,7 @@ impl Parser<'_> {
             if object.contains_key(&name) {
                 return Err(self.err_at(mark, YamlErrorKind::DuplicateKey(name)));
             }
-            let value = self.mapping_value(indent, depth)?;
+            let value = self.within(Step::Key(name.clone()), |p| p.mapping_value(indent, depth))?;
             object.insert(name, value);
             match self.next_content_line()? {
                 Head::Content(i) if i == indent => {
@@ -883,20 +930,20 @@ impl Parser<'_> {
             while self.at(p) == Some(b' ') {
                 p += 1;
             }
-            let item = match self.at(p) {
-                Some(b'\t') => return Err(self.err_pos(p, YamlErrorKind::Tab)),
+            let item = self.within(Step::Index(array.len()), |s| match s.at(p) {
+                Some(b'\t') => Err(s.err_pos(p, YamlErrorKind::Tab)),
                 None | Some(b'\n' | b'\r' | b'#') => {
-                    self.finish_line()?;
-                    match self.next_content_line()? {
-                        Head::Content(i) if i > indent => self.block_node(Some(indent), depth)?,
-                        _ => Value::Null,
+                    s.finish_line()?;
+                    match s.next_content_line()? {
+                        Head::Content(i) if i > indent => s.block_node(Some(indent), depth),
+                        _ => Ok(Value::Null),
                     }
                 }
                 Some(_) => {
-                    self.pos = p;
-                    self.block_node(Some(indent), depth)?
+                    s.pos = p;
+                    s.block_node(Some(indent), depth)
                 }
-            };
+            })?;
             array.push(item);
             match self.next_content_line()? {
                 Head::Content(i)
@@ -1206,7 +1253,8 @@ impl Parser<'_> {
                 None => return Err(self.err_at(open, YamlErrorKind::UnterminatedFlow)),
                 Some(_) => {}
             }
-            let (item, plain) = self.flow_node(parent, depth)?;
+            let (item, plain) =
+                self.within(Step::Index(array.len()), |s| s.flow_node(parent, depth))?;
             let crossed = self.flow_skip(parent)?;
             match self.cur() {
                 Some(b',') => self.pos += 1,
@@ -1291,7 +1339,7 @@ impl Parser<'_> {
             let (value, plain) = match self.cur() {
                 Some(b',' | b'}') => (Value::Null, false),
                 None => return Err(self.err_at(open, YamlErrorKind::UnterminatedFlow)),
-                Some(_) => self.flow_node(parent, depth)?,
+                Some(_) => self.within(Step::Key(name.clone()), |s| s.flow_node(parent, depth))?,
             };
             object.insert(name, value);
             let crossed = self.flow_skip(parent)?;
@@ -1867,6 +1915,31 @@ providers:
                 "line 9: plain \"Off\" is read as the boolean false; quote it if you meant a string",
             ]
         );
+    }
+
+    #[test]
+    fn names_where_each_noted_scalar_sits() {
+        let (_, notes) = parse_with_notes(
+            "providers:\n- name: x\n  args: [--a, on]\n  env:\n  - {name: A, value: yes}\n  - name: B\n    value: 0755\n  tokenAttributes:\n    requireServiceAccount: yes\n",
+        )
+        .unwrap();
+        let paths: Vec<(usize, &str)> = notes.iter().map(|n| (n.line, n.path.as_str())).collect();
+        assert_eq!(
+            paths,
+            [
+                (3, "providers[0].args[1]"),
+                (5, "providers[0].env[0].value"),
+                (7, "providers[0].env[1].value"),
+                (9, "providers[0].tokenAttributes.requireServiceAccount"),
+            ]
+        );
+        let (_, notes) = parse_with_notes("a:\n  on: 1\n").unwrap();
+        assert_eq!(notes[0].path, "a", "a key's note names its mapping");
+        let deep = format!("{}: yes\n", "k".repeat(1000));
+        let (_, notes) = parse_with_notes(&format!("a:\n  {deep}")).unwrap();
+        assert!(notes[0].path.len() <= MAX_PATH_BYTES);
+        let (_, notes) = parse_with_notes("on\n").unwrap();
+        assert_eq!(notes[0].path, "", "the top node has no path");
     }
 
     #[test]
