@@ -139,14 +139,10 @@ pub(crate) fn run(options: &CheckOptions, program: &[u8]) -> u8 {
 
 /// Whether two roots name the same directory (`/a//b/` is `/a/b`).
 fn same_root(a: &CredRoot, b: &CredRoot) -> bool {
-    let parts = |r: &CredRoot| {
-        r.as_str()
-            .split('/')
-            .filter(|c| !c.is_empty())
-            .map(ToOwned::to_owned)
-            .collect::<Vec<_>>()
-    };
-    parts(a) == parts(b)
+    fn parts(r: &CredRoot) -> impl Iterator<Item = &str> {
+        r.as_str().split('/').filter(|c| !c.is_empty())
+    }
+    parts(a).eq(parts(b))
 }
 
 fn audit(options: &CheckOptions, binary_name: &str) -> Audit {
@@ -232,16 +228,21 @@ fn read_configs(path: &str, binary_name: &str, audit: &mut Audit) -> Vec<Ours> {
                         Escaped(&file)
                     ));
                 } else {
-                    files.push(file);
+                    // An `Entry` only to share the one sort the root's listing uses.
+                    files.push(Entry {
+                        name: file,
+                        file_type: entry.file_type,
+                    });
                 }
             }
+            // Go's `sort.Strings`: by bytes, as `String` orders.
             files.sort_unstable();
             if files.is_empty() {
                 audit.fail(format!(
                     "{head}: no configuration files found in directory, so the kubelet fails to start (it reads *.json, *.yaml and *.yml)"
                 ));
             }
-            for file in &files {
+            for Entry { name: file, .. } in &files {
                 let file_head = format!("kubelet config {}", Escaped(file));
                 read_config(file, &file_head, binary_name, &mut ours, &mut names, audit);
             }
@@ -575,7 +576,11 @@ fn explain(e: &TrustError) -> String {
 fn stem_problem(stem: &str) -> Option<String> {
     let host_part = stem.strip_prefix(WILDCARD_PREFIX).unwrap_or(stem);
     if host_part.contains('*') {
-        let parent = stem.rsplit(WILDCARD_PREFIX).next().unwrap_or(stem);
+        let parent = stem
+            .rsplit('*')
+            .next()
+            .unwrap_or(stem)
+            .trim_start_matches('.');
         return Some(format!(
             "\"{}\" can never match: a wildcard file answers exactly one more DNS label (*.{p}{SUFFIX} answers x.{p}, never x.y.{p}); write one file per host",
             Escaped(stem),

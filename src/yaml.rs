@@ -23,6 +23,7 @@
 //! where that differs from the YAML spec: `[registry.example.org:5000]` is
 //! one string.
 
+use crate::error::Escaped;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -392,19 +393,16 @@ impl fmt::Display for Note {
     }
 }
 
-/// A scalar in double quotes, escaped for a terminal and cut short.
+/// A scalar in double quotes, escaped as every untrusted text in a message
+/// is ([`Escaped`]) and cut short.
 struct Quoted<'a>(&'a str);
 
 impl fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("\"")?;
-        for c in self.0.chars().take(MAX_QUOTED_CHARS) {
-            write!(f, "{}", c.escape_debug())?;
-        }
-        if self.0.chars().nth(MAX_QUOTED_CHARS).is_some() {
-            f.write_str("...")?;
-        }
-        f.write_str("\"")
+        let cut = self.0.char_indices().nth(MAX_QUOTED_CHARS).map(|(i, _)| i);
+        let shown = cut.and_then(|i| self.0.get(..i)).unwrap_or(self.0);
+        let more = if cut.is_some() { "..." } else { "" };
+        write!(f, "\"{}{more}\"", Escaped(shown))
     }
 }
 
@@ -1471,10 +1469,10 @@ fn resolve(text: &str) -> (Resolved, Option<NoteKind>) {
     }
     match hint {
         b'.' => match go_float_starting_with_dot(text) {
-            Some(x) => {
+            Some((x, decimal)) => {
                 let note = text
                     .contains('_')
-                    .then(|| number_note(text, "the number", &x));
+                    .then(|| number_note(text, "the number", &decimal));
                 (Resolved::Float(x), note)
             }
             None => (Resolved::Str, None),
@@ -1509,9 +1507,10 @@ fn resolve_number(text: &str) -> (Resolved, Option<NoteKind>) {
         return (Resolved::Uint(u), int_note(&u));
     }
     if is_yaml_style_float(&plain) {
-        if let Some(x) = plain.parse::<f64>().ok().filter(|x| x.is_finite()) {
+        if let Some((x, decimal)) = parse_float(&plain) {
             let leading_zero = matches!(digits.as_bytes(), [b'0', b'0'..=b'9', ..]);
-            let note = (leading_zero || underscores).then(|| number_note(text, "the number", &x));
+            let note =
+                (leading_zero || underscores).then(|| number_note(text, "the number", &decimal));
             return (Resolved::Float(x), note);
         }
     }
@@ -1650,7 +1649,7 @@ fn is_yaml_style_float(s: &str) -> bool {
 /// Go `strconv.ParseFloat` on a scalar starting with `.` (the `'.'` hint):
 /// the only form it accepts is `.digits[e[sign]digits]`, with single
 /// underscores between digits; out of range is an error, hence a string.
-fn go_float_starting_with_dot(s: &str) -> Option<f64> {
+fn go_float_starting_with_dot(s: &str) -> Option<(f64, String)> {
     let b = s.as_bytes();
     let digits = |mut i: usize| -> Option<usize> {
         if !b.get(i)?.is_ascii_digit() {
@@ -1677,7 +1676,37 @@ fn go_float_starting_with_dot(s: &str) -> Option<f64> {
         return None;
     }
     let plain: String = s.chars().filter(|&c| c != '_').collect();
-    plain.parse::<f64>().ok().filter(|x| x.is_finite())
+    parse_float(&plain)
+}
+
+/// Go `strconv.ParseFloat` on a text of the float grammar above
+/// (underscores gone): the value, and the text as a JSON number, which is
+/// also how a note shows it. miniserde's parser reads it: the binary then
+/// carries one float parser and no float printer. Out of range (infinite)
+/// is an error, as in Go.
+fn parse_float(plain: &str) -> Option<(f64, String)> {
+    let (sign, unsigned) = match plain.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", plain.strip_prefix('+').unwrap_or(plain)),
+    };
+    let (mantissa, exponent) = unsigned
+        .split_once(['e', 'E'])
+        .map_or((unsigned, None), |(m, e)| (m, Some(e)));
+    let (int, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let int = match int.trim_start_matches('0') {
+        "" => "0",
+        digits => digits,
+    };
+    let fraction = if fraction.is_empty() { "0" } else { fraction };
+    let mut decimal = format!("{sign}{int}.{fraction}");
+    if let Some(exponent) = exponent {
+        decimal.push('e');
+        decimal.push_str(exponent);
+    }
+    let x = miniserde::json::from_str::<f64>(&decimal)
+        .ok()
+        .filter(|x| x.is_finite())?;
+    Some((x, decimal))
 }
 
 #[cfg(test)]
@@ -1913,6 +1942,24 @@ providers:
                 "line 4: plain \"0x10\" is read as the hexadecimal number 16; quote it if you meant a string",
                 "line 5: plain \"1_000\" is read as the number 1000; quote it if you meant a string",
                 "line 9: plain \"Off\" is read as the boolean false; quote it if you meant a string",
+            ]
+        );
+    }
+
+    #[test]
+    fn notes_a_float_by_its_decimal_reading() {
+        let (v, notes) = parse_with_notes("a: 01.50\nb: 1_000.5e+1\nc: .5_5\nd: 1.5\n").unwrap();
+        assert_eq!(
+            miniserde::json::to_string(&v),
+            r#"{"a":1.5,"b":10005.0,"c":0.55,"d":1.5}"#
+        );
+        let lines: Vec<String> = notes.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "line 1: plain \"01.50\" is read as the number 1.50; quote it if you meant a string",
+                "line 2: plain \"1_000.5e+1\" is read as the number 1000.5e+1; quote it if you meant a string",
+                "line 3: plain \".5_5\" is read as the number 0.55; quote it if you meant a string",
             ]
         );
     }
