@@ -428,7 +428,7 @@ fn audit_root(
             return audit.fail(if projection {
                 projection_hint(root.as_str())
             } else {
-                explain(&e)
+                explain_root(&e)
             });
         }
     };
@@ -552,9 +552,17 @@ fn projection_hint(dir: &str) -> String {
 }
 
 /// An error line; a permission error says so instead of guessing.
-/// A shared directory is no place for credentials, whatever its mode: it
-/// is shared on purpose, so the advice is to move the root, not to chmod.
 fn explain(e: &TrustError) -> String {
+    if e.is_permission_denied() {
+        format!("{e} (run check as root to read credential files)")
+    } else {
+        e.to_string()
+    }
+}
+
+/// Why the root cannot be opened. A shared directory on the way (`/tmp`)
+/// is shared on purpose: the advice is to move the root, never to chmod it.
+fn explain_root(e: &TrustError) -> String {
     match e {
         TrustError::Refused(Refused {
             path,
@@ -565,10 +573,7 @@ fn explain(e: &TrustError) -> String {
             CredRoot::DEFAULT,
             p = Escaped(path)
         ),
-        _ if e.is_permission_denied() => {
-            format!("{e} (run check as root to read credential files)")
-        }
-        _ => e.to_string(),
+        _ => explain(e),
     }
 }
 

@@ -268,6 +268,7 @@ fn a_matching_kubelet_config_passes() {
             s.root.display()
         ),
     );
+    lacks(&out, "a directory of configs");
     // The same root in check's --credroot and in the args: audited once.
     assert_eq!(out.stdout.matches("ok    credential root").count(), 1);
     lacks(&out, "is not the root the kubelet uses");
@@ -654,6 +655,41 @@ fn a_config_directory_is_read_as_the_kubelet_reads_it() {
 }
 
 #[test]
+fn a_config_reached_through_a_symbolic_link_is_followed_only_for_a_directory() {
+    let s = good_root("check-config-link");
+    let dir = s.dir.join("conf.d");
+    fs::create_dir(&dir).unwrap();
+    fs::write(dir.join("gcp.json"), CONFIG.replace("ROOT", s.root_str())).unwrap();
+    let dir_link = s.dir.join("providers");
+    std::os::unix::fs::symlink(&dir, &dir_link).unwrap();
+    let out = check(&s, &["--kubelet-config", dir_link.to_str().unwrap()]);
+    has(
+        &out,
+        &format!(
+            "ok    kubelet config {}/gcp.json: valid",
+            dir_link.display()
+        ),
+    );
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    // A linked file is not read: the kubelet would, so check says it cannot.
+    let file_link = s.dir.join("config.json");
+    std::os::unix::fs::symlink(dir.join("gcp.json"), &file_link).unwrap();
+    let out = check(&s, &["--kubelet-config", file_link.to_str().unwrap()]);
+    has(
+        &out,
+        &format!(
+            "FAIL  kubelet config {}: a symbolic link, which check does not follow (the kubelet does): pass its target to --kubelet-config",
+            file_link.display()
+        ),
+    );
+    let out = check(
+        &s,
+        &["--kubelet-config", dir.join("gcp.json").to_str().unwrap()],
+    );
+    lacks(&out, "symbolic link");
+}
+
+#[test]
 fn a_config_without_this_binary_quotes_the_names_it_has() {
     let s = good_root("check-no-ours");
     let out = with_config(
@@ -815,6 +851,24 @@ fn a_root_in_a_shared_directory_is_told_to_move_never_to_chmod() {
         ),
     );
     lacks(&out, "chmod");
+    // Inside the root, a shared directory is a mistake of its own: chmod it.
+    let s = good_root("check-shared-inside");
+    fs::create_dir(s.root.join("ghcr.io/beta")).unwrap();
+    fs::set_permissions(
+        s.root.join("ghcr.io/beta"),
+        fs::Permissions::from_mode(0o1777),
+    )
+    .unwrap();
+    let out = check(&s, &[]);
+    let beta = s.root.join("ghcr.io/beta");
+    has(
+        &out,
+        &format!(
+            "FAIL  directory {b} is writable by group or others (mode 1777); run chmod go-w {b}",
+            b = beta.display()
+        ),
+    );
+    lacks(&out, "is shared");
     // Group-writable without the sticky bit: a mistake, fixed with chmod.
     fs::set_permissions(&shared, fs::Permissions::from_mode(0o770)).unwrap();
     let out = check_only(&["--credroot", root]);
