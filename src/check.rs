@@ -214,37 +214,38 @@ fn read_configs(path: &str, binary_name: &str, audit: &mut Audit) -> Vec<Ours> {
             ));
             let mut files = Vec::new();
             for entry in entries {
-                let name = crate::lossy(&entry.name);
-                let file = format!("{}/{name}", path.trim_end_matches('/'));
-                let ext = name.rfind('.').and_then(|i| name.get(i..)).unwrap_or("");
-                if entry.file_type == FileType::Directory || !CONFIG_EXTENSIONS.contains(&ext) {
-                    audit.note(format!(
-                        "kubelet config {}: ignored (the kubelet reads only *.json, *.yaml and *.yml files, and no subdirectory)",
-                        Escaped(&file)
-                    ));
-                } else if String::from_utf8(entry.name).is_err() {
-                    audit.fail(format!(
-                        "kubelet config {}: the name is not UTF-8, so check cannot read it",
-                        Escaped(&file)
-                    ));
-                } else {
-                    // An `Entry` only to share the one sort the root's listing uses.
-                    files.push(Entry {
-                        name: file,
+                match String::from_utf8(entry.name) {
+                    Ok(name) => files.push(Entry {
+                        name,
                         file_type: entry.file_type,
-                    });
+                    }),
+                    Err(raw) => audit.fail(format!(
+                        "{head}: a file name is not UTF-8 ({}), so check cannot read it",
+                        Escaped(&crate::lossy(raw.as_bytes()))
+                    )),
                 }
             }
-            // Go's `sort.Strings`: by bytes, as `String` orders.
+            // Go's `sort.Strings`: by bytes, as `String` orders (the same
+            // sort as the root's listing, so the binary carries one).
             files.sort_unstable();
-            if files.is_empty() {
+            let mut read = 0;
+            for Entry { name, file_type } in &files {
+                let file = format!("{}/{name}", path.trim_end_matches('/'));
+                let file_head = format!("kubelet config {}", Escaped(&file));
+                let ext = name.rfind('.').and_then(|i| name.get(i..)).unwrap_or("");
+                if *file_type == FileType::Directory || !CONFIG_EXTENSIONS.contains(&ext) {
+                    audit.note(format!(
+                        "{file_head}: ignored (the kubelet reads only *.json, *.yaml and *.yml files, and no subdirectory)"
+                    ));
+                } else {
+                    read += 1;
+                    read_config(&file, &file_head, binary_name, &mut ours, &mut names, audit);
+                }
+            }
+            if read == 0 {
                 audit.fail(format!(
                     "{head}: no configuration files found in directory, so the kubelet fails to start (it reads *.json, *.yaml and *.yml)"
                 ));
-            }
-            for Entry { name: file, .. } in &files {
-                let file_head = format!("kubelet config {}", Escaped(file));
-                read_config(file, &file_head, binary_name, &mut ours, &mut names, audit);
             }
         }
     }
