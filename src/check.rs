@@ -3,10 +3,16 @@
 //! (the same trust walk, lookup, strict decoding, response writer and
 //! matcher) and prints one finding per line, a summary last, and never a
 //! secret: only paths, keys, cache settings and reasons.
+//!
+//! With `--kubelet-config` it reads the kubelet's config first, a file or a
+//! directory of them as the kubelet does, parses each of this binary's
+//! providers' `args` with the plugin's own command-line parser, and audits
+//! the credential roots those args name: what the kubelet will run.
 
 use crate::answer::{self, DEFAULT_CACHE_DURATION};
-use crate::cli::CheckOptions;
+use crate::cli::{self, CheckOptions, Command};
 use crate::credfile::{self, ContentError};
+use crate::errno::Errno;
 use crate::error::Escaped;
 use crate::kubelet_config::{self, Provider};
 use crate::layout::{self, SUFFIX, WILDCARD_PREFIX};
@@ -14,16 +20,33 @@ use crate::lookup::{self, Identity, NAMESPACES_DIR, Rule, SERVICE_ACCOUNTS_DIR, 
 use crate::matcher;
 use crate::reference::{self, Domain};
 use crate::request::ApiVersion;
-use crate::sys::FileType;
-use crate::token::{Namespace, ServiceAccountName};
-use crate::trust::{self, TrustError, TrustedDir};
+use crate::sys::{self, FileType, Perm};
+use crate::token::{Namespace, ServiceAccountName, json};
+use crate::trust::{self, CredRoot, Refused, TrustError, TrustedDir, Violation};
 use alloc::borrow::ToOwned;
+use alloc::ffi::CString;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 /// Docker Hub host names the kubelet never sends (it normalizes to docker.io).
 const HUB_ALIASES: [&str; 2] = ["index.docker.io", "registry-1.docker.io"];
+
+/// The file name extensions the kubelet reads in a config directory
+/// (`filepath.Ext`, case-sensitive).
+const CONFIG_EXTENSIONS: [&str; 3] = [".json", ".yaml", ".yml"];
+
+/// The entry a Kubernetes Secret (or ConfigMap) volume keeps its current
+/// files under: a symbolic link to a timestamped directory (`..2026_…`),
+/// with a symbolic link per key beside it.
+const PROJECTION_DATA: &str = "..data";
+
+/// Sticky and writable by others: a shared directory such as `/tmp`.
+const SHARED_DIRECTORY: u32 = 0o1002;
+
+const OK: &str = "ok    ";
+const FAIL: &str = "FAIL  ";
+const NOTE: &str = "note  ";
 
 /// A usable credential file, for the coverage check.
 struct Usable {
@@ -43,19 +66,41 @@ struct Audit {
     usable: Vec<Usable>,
     /// Namespace and service-account trees found.
     scoped_trees: usize,
+    /// The root being audited, for hints that name it.
+    root: String,
+    /// What the root itself holds for hosts: each `.json` file's stem, and
+    /// each registry directory's name followed by `/`.
+    stems: Vec<String>,
+    /// The root's `namespaces/` directory, if it has one.
+    namespaces: Option<String>,
 }
 
 impl Audit {
+    fn line(&mut self, kind: &str, line: String) {
+        if kind == FAIL {
+            self.failures += 1;
+        }
+        self.lines.push(format!("{kind}{line}"));
+    }
     fn ok(&mut self, line: String) {
-        self.lines.push(format!("ok    {line}"));
+        self.line(OK, line);
     }
     fn fail(&mut self, line: String) {
-        self.failures += 1;
-        self.lines.push(format!("FAIL  {line}"));
+        self.line(FAIL, line);
     }
     fn note(&mut self, line: String) {
-        self.lines.push(format!("note  {line}"));
+        self.line(NOTE, line);
     }
+}
+
+/// One of this binary's providers in the kubelet config.
+struct Ours {
+    /// `kubelet config <file>: providers[<i>]`.
+    at: String,
+    match_images: Vec<String>,
+    /// The root its args name; `None` if plugin mode refuses its args.
+    root: Option<CredRoot>,
+    has_token: bool,
 }
 
 /// Runs the audit and prints it; exit code 1 if anything is unusable.
@@ -72,8 +117,10 @@ pub(crate) fn run(options: &CheckOptions, program: &[u8]) -> u8 {
     let audit = audit(options, &binary_name);
     let mut text = String::new();
     for line in &audit.lines {
-        text.push_str(line);
-        text.push('\n');
+        if !options.quiet || line.starts_with(FAIL) {
+            text.push_str(line);
+            text.push('\n');
+        }
     }
     text.push_str(&format!(
         "summary: {} credential file(s), {} usable; {} problem(s): {}\n",
@@ -90,36 +137,419 @@ pub(crate) fn run(options: &CheckOptions, program: &[u8]) -> u8 {
     u8::from(audit.failures != 0)
 }
 
+/// Whether two roots name the same directory (`/a//b/` is `/a/b`).
+fn same_root(a: &CredRoot, b: &CredRoot) -> bool {
+    fn parts(r: &CredRoot) -> impl Iterator<Item = &str> {
+        r.as_str().split('/').filter(|c| !c.is_empty())
+    }
+    parts(a).eq(parts(b))
+}
+
 fn audit(options: &CheckOptions, binary_name: &str) -> Audit {
     let mut audit = Audit::default();
-    let credroot = options.root();
-    let root = match TrustedDir::open_root(&credroot) {
-        Ok(root) => {
-            audit.ok(format!("credential root {}", Escaped(credroot.as_str())));
-            Some(root)
-        }
-        Err(e) => {
-            audit.fail(explain(&e));
-            None
-        }
-    };
-    if let Some(root) = &root {
-        audit_tree(root, Tree::Node, &mut audit);
-        let identity = options
-            .identity
-            .as_ref()
-            .map(|(namespace, service_account)| Identity {
-                namespace,
-                service_account,
-            });
-        for image in &options.images {
-            explain_image(root, image, identity, &mut audit);
+    let mut ours = Vec::new();
+    if let Some(path) = &options.kubelet_config {
+        ours = read_configs(path, binary_name, &mut audit);
+    }
+    // The roots the kubelet will use, then check's own if it is another.
+    let mut roots: Vec<CredRoot> = Vec::new();
+    for root in ours.iter().filter_map(|o| o.root.as_ref()) {
+        if !roots.iter().any(|r| same_root(r, root)) {
+            roots.push(root.clone());
         }
     }
-    if let Some(path) = &options.kubelet_config {
-        audit_config(path, options, binary_name, &mut audit);
+    match &options.credroot {
+        _ if roots.is_empty() => roots.push(options.root()),
+        Some(given) if !roots.iter().any(|r| same_root(r, given)) => {
+            audit.note(format!(
+                "--credroot {} is not the root the kubelet uses: its provider args name {}; both are audited",
+                Escaped(given.as_str()),
+                roots
+                    .iter()
+                    .map(|r| Escaped(r.as_str()).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            roots.push(given.clone());
+        }
+        _ => {}
+    }
+    for root in &roots {
+        audit_root(
+            root,
+            options,
+            options.kubelet_config.is_some(),
+            &ours,
+            &mut audit,
+        );
+    }
+    if options.kubelet_config.is_some() {
+        route_images(options, &ours, &mut audit);
     }
     audit
+}
+
+/// Reads the kubelet config, a file or a directory (kubernetes
+/// `pkg/credentialprovider/plugin/config.go`, `readCredentialProviderConfig`:
+/// `os.ReadDir`, the non-directory entries whose `filepath.Ext` is `.json`,
+/// `.yaml` or `.yml`, `sort.Strings`, each decoded on its own, the providers
+/// concatenated; no file is an error, and so is a provider name given twice).
+/// Returns this binary's providers.
+fn read_configs(path: &str, binary_name: &str, audit: &mut Audit) -> Vec<Ours> {
+    let head = format!("kubelet config {}", Escaped(path));
+    let mut ours = Vec::new();
+    let mut names = Vec::new();
+    // `/.` follows a symbolic link to a directory, as the kubelet's
+    // `os.Stat` does; a file fails with ENOTDIR and is read as one below.
+    let listing = CString::new(format!("{path}/."))
+        .ok()
+        .and_then(|c| sys::open_at(None, &c, sys::Open::DirRead).ok())
+        .map(|dir| sys::list_dir(&dir));
+    match listing {
+        None => read_config(path, &head, binary_name, &mut ours, &mut names, audit),
+        Some(Err(e)) => audit.fail(format!("{head}: cannot list: {e}")),
+        Some(Ok(entries)) => {
+            audit.note(format!(
+                "{head}: a directory of configs needs kubelet 1.34 or later (older ones fail to start)"
+            ));
+            let mut files = Vec::new();
+            for entry in entries {
+                match String::from_utf8(entry.name) {
+                    Ok(name) => files.push(Entry {
+                        name,
+                        file_type: entry.file_type,
+                    }),
+                    Err(raw) => audit.fail(format!(
+                        "{head}: a file name is not UTF-8 ({}), so check cannot read it",
+                        Escaped(&crate::lossy(raw.as_bytes()))
+                    )),
+                }
+            }
+            // Go's `sort.Strings`: by bytes, as `String` orders (the same
+            // sort as the root's listing, so the binary carries one).
+            files.sort_unstable();
+            let mut read = 0;
+            for Entry { name, file_type } in &files {
+                let file = format!("{}/{name}", path.trim_end_matches('/'));
+                let file_head = format!("kubelet config {}", Escaped(&file));
+                let ext = name.rfind('.').and_then(|i| name.get(i..)).unwrap_or("");
+                if *file_type == FileType::Directory || !CONFIG_EXTENSIONS.contains(&ext) {
+                    audit.note(format!(
+                        "{file_head}: ignored (the kubelet reads only *.json, *.yaml and *.yml files, and no subdirectory)"
+                    ));
+                } else {
+                    read += 1;
+                    read_config(&file, &file_head, binary_name, &mut ours, &mut names, audit);
+                }
+            }
+            if read == 0 {
+                audit.fail(format!(
+                    "{head}: no configuration files found in directory, so the kubelet fails to start (it reads *.json, *.yaml and *.yml)"
+                ));
+            }
+        }
+    }
+    for (i, name) in names.iter().enumerate() {
+        if names.get(..i).is_some_and(|before| before.contains(name)) {
+            audit.fail(format!(
+                "{head}: duplicate provider name \"{}\" found in configuration file(s)",
+                Escaped(name)
+            ));
+        }
+    }
+    if ours.is_empty() && !names.is_empty() {
+        audit.fail(format!(
+            "{head}: no provider is named \"{}\" (this binary's file name), so the kubelet never runs it; the providers are {}",
+            Escaped(binary_name),
+            names
+                .iter()
+                .map(|n| format!("\"{}\"", Escaped(n)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    ours
+}
+
+/// Reads and checks one config file; collects its provider names and this
+/// binary's providers.
+fn read_config(
+    path: &str,
+    head: &str,
+    binary_name: &str,
+    ours: &mut Vec<Ours>,
+    names: &mut Vec<String>,
+    audit: &mut Audit,
+) {
+    // Not a secret: no trust rules, but bounded.
+    let max = kubelet_config::MAX_CONFIG_BYTES;
+    let text = match trust::read_bounded(path, max) {
+        Ok(bytes) => String::from_utf8(bytes.as_bytes().to_vec()).ok(),
+        Err(trust::BoundedReadError::Open(e)) if e == Errno::from_raw(libc::ELOOP) => {
+            return audit.fail(format!(
+                "{head}: a symbolic link, which check does not follow (the kubelet does): pass its target to --kubelet-config"
+            ));
+        }
+        Err(trust::BoundedReadError::TooLarge) => {
+            return audit.fail(format!("{head}: larger than {max} bytes"));
+        }
+        Err(e) => return audit.fail(format!("{head}: {e}")),
+    };
+    let Some(text) = text else {
+        return audit.fail(format!("{head}: not UTF-8"));
+    };
+    let report = kubelet_config::check(&text, binary_name);
+    for finding in &report.findings {
+        audit.fail(format!("{head}: {finding}"));
+    }
+    for note in &report.notes {
+        audit.note(format!("{head}: {note}"));
+    }
+    if report.findings.is_empty() {
+        audit.ok(format!("{head}: valid"));
+    }
+    for provider in report.providers {
+        names.push(provider.name.clone());
+        if provider.name == binary_name {
+            ours.push(our_provider(head, provider, audit));
+        }
+    }
+}
+
+/// This binary's provider: its args as plugin mode parses them, and the
+/// settings that do not do what they seem to.
+fn our_provider(head: &str, p: Provider, audit: &mut Audit) -> Ours {
+    let at = format!("{head}: providers[{}]", p.index);
+    // Args that are no list of strings are a finding already.
+    let args = p.args.as_deref().unwrap_or_default();
+    let parsed = p
+        .args
+        .as_ref()
+        .map(|args| cli::parse(args.iter().map(|a| a.as_bytes())));
+    let (root, audience) = match parsed {
+        None => (None, None),
+        Some(Ok(Command::Plugin(options))) => {
+            audit.ok(format!(
+                "{at} runs this binary with credential root {}",
+                Escaped(options.credroot.as_str())
+            ));
+            (Some(options.credroot), options.audience)
+        }
+        Some(Ok(_)) => {
+            // A subcommand first, or --help/--version anywhere.
+            let arg = args
+                .iter()
+                .find(|a| matches!(a.as_str(), "-h" | "--help" | "-V" | "--version"))
+                .or(args.first())
+                .map_or("", String::as_str);
+            audit.fail(format!(
+                "{at}.args: \"{}\" makes the plugin run another command than plugin mode, so it never answers and every pull fails",
+                Escaped(arg)
+            ));
+            (None, None)
+        }
+        Some(Err(e)) => {
+            audit.fail(format!(
+                "{at}.args: plugin mode refuses them, so every pull fails: {e}"
+            ));
+            (None, None)
+        }
+    };
+    if p.has_env {
+        audit.note(format!(
+            "{at}.env: the plugin reads no environment, so these variables change nothing (pass flags in args)"
+        ));
+    }
+    if let Some((text, duration)) = &p.default_cache_duration {
+        if *duration != DEFAULT_CACHE_DURATION {
+            audit.note(format!(
+                "{at}.defaultCacheDuration \"{}\" is never used: every answer carries its file's duration (default {DEFAULT_CACHE_DURATION}); set \"duration\" in the credential files",
+                Escaped(text)
+            ));
+        }
+    }
+    if let Some(token) = &p.token {
+        if token.require_service_account == Some(true) {
+            audit.note(format!(
+                "{at}.tokenAttributes.requireServiceAccount is true: the kubelet does not run the plugin for a pod without a service account (a static pod), so such pods get no credentials from it, not even the root's"
+            ));
+        }
+        match (&audience, &token.audience) {
+            (Some(ours), Some(theirs)) if ours != theirs => audit.fail(format!(
+                "{at}.args: --service-account-audience \"{}\" is not tokenAttributes.serviceAccountTokenAudience \"{}\", so the plugin refuses every token the kubelet sends",
+                Escaped(ours),
+                Escaped(theirs)
+            )),
+            (None, Some(theirs)) => audit.note(format!(
+                "{at}.args: add \"--service-account-audience\", \"{}\", so the plugin refuses a token meant for another audience",
+                Escaped(theirs)
+            )),
+            _ => {}
+        }
+    }
+    Ours {
+        at,
+        match_images: p.match_images,
+        root,
+        has_token: p.token.is_some(),
+    }
+}
+
+/// Audits one credential root; with a kubelet config, also what its
+/// providers route to it. A root no provider names (check's own
+/// `--credroot`) stands in for all of them.
+fn audit_root(
+    root: &CredRoot,
+    options: &CheckOptions,
+    with_config: bool,
+    ours: &[Ours],
+    audit: &mut Audit,
+) {
+    let mut providers: Vec<&Ours> = ours
+        .iter()
+        .filter(|o| o.root.as_ref().is_some_and(|r| same_root(r, root)))
+        .collect();
+    if providers.is_empty() {
+        providers = ours.iter().collect();
+    }
+    let dir = match TrustedDir::open_root(root) {
+        Ok(dir) => {
+            audit.ok(format!("credential root {}", Escaped(root.as_str())));
+            dir
+        }
+        Err(e) => {
+            // A Secret volume is refused for its mode before it can be listed.
+            let projection = CString::new(root.as_str())
+                .ok()
+                .and_then(|c| sys::open_at(None, &c, sys::Open::DirRead).ok())
+                .and_then(|d| sys::list_dir(&d).ok())
+                .is_some_and(|entries| {
+                    entries.iter().any(|e| e.name == PROJECTION_DATA.as_bytes())
+                });
+            return audit.fail(if projection {
+                projection_hint(root.as_str())
+            } else {
+                explain_root(&e)
+            });
+        }
+    };
+    audit.root = root.as_str().to_owned();
+    audit.stems.clear();
+    audit.namespaces = None;
+    let first_usable = audit.usable.len();
+    audit_tree(&dir, Tree::Node, audit);
+    let identity = options
+        .identity
+        .as_ref()
+        .map(|(namespace, service_account)| Identity {
+            namespace,
+            service_account,
+        });
+    for image in &options.images {
+        explain_image(&dir, image, identity, audit);
+    }
+    // Without a provider of this binary (a finding already), nothing is routed.
+    if !with_config || ours.is_empty() {
+        return;
+    }
+    let match_images: Vec<&str> = providers
+        .iter()
+        .flat_map(|p| p.match_images.iter().map(String::as_str))
+        .collect();
+    let uncovered: Vec<String> = audit
+        .usable
+        .get(first_usable..)
+        .unwrap_or_default()
+        .iter()
+        .filter(|u| !covered(u, &match_images))
+        .map(|u| u.path.clone())
+        .collect();
+    for path in uncovered {
+        audit.fail(format!(
+            "{}: no matchImages entry of this binary's provider routes its images to this plugin (add one, with the port if it has one)",
+            Escaped(&path)
+        ));
+    }
+    if let Some(path) = audit.namespaces.take() {
+        if !providers.iter().any(|p| p.has_token) {
+            audit.fail(format!(
+                "{}: no provider of this binary has tokenAttributes, so the kubelet never sends a service-account token and these files are never used (add tokenAttributes with serviceAccountTokenAudience, cacheType ServiceAccount and requireServiceAccount)",
+                Escaped(&path)
+            ));
+        }
+    }
+    for p in &providers {
+        for m in &p.match_images {
+            let Ok(url) = matcher::parse_schemeless_url(m) else {
+                continue;
+            };
+            if let Some(hint) = port_hint(&dir, &url.host.to_ascii_lowercase(), &audit.stems) {
+                let line = format!("{}.matchImages \"{}\": {hint}", p.at, Escaped(m));
+                audit.note(line);
+            }
+        }
+    }
+}
+
+/// The images given: is each routed to this plugin by a `matchImages` entry?
+fn route_images(options: &CheckOptions, ours: &[Ours], audit: &mut Audit) {
+    let match_images: Vec<&str> = ours
+        .iter()
+        .flat_map(|p| p.match_images.iter().map(String::as_str))
+        .collect();
+    for image in &options.images {
+        if let Ok(parsed) = reference::parse_normalized_named(image) {
+            let name = parsed.name();
+            match match_images
+                .iter()
+                .find(|m| kubelet_config::routes(m, &name))
+            {
+                Some(m) => audit.note(format!(
+                    "image \"{}\": routed to this plugin by matchImages \"{}\"",
+                    Escaped(image),
+                    Escaped(m)
+                )),
+                None => audit.fail(format!(
+                    "image \"{}\": no matchImages entry routes \"{}\" to this plugin; the kubelet never asks it",
+                    Escaped(image),
+                    Escaped(&name)
+                )),
+            }
+        }
+    }
+}
+
+/// For a `host:port` stem (or `*.parent:port`) that nothing in the root
+/// answers: the root's file for the same host without a port, if any.
+fn port_hint(root: &TrustedDir, stem: &str, stems: &[String]) -> Option<String> {
+    if stems
+        .iter()
+        .any(|s| s.strip_suffix('/').unwrap_or(s) == stem)
+    {
+        return None;
+    }
+    let (wildcard, host_part) = match stem.strip_prefix(WILDCARD_PREFIX) {
+        Some(rest) => (WILDCARD_PREFIX, rest),
+        None => ("", stem),
+    };
+    let domain = Domain::parse(host_part)?;
+    domain.port()?;
+    let bare = format!("{wildcard}{}", domain.host());
+    stems.contains(&bare).then(|| {
+        format!(
+            "{}{SUFFIX} answers the host without a port only; did you mean {}{SUFFIX}?",
+            Escaped(&root.child_path(&bare)),
+            Escaped(stem)
+        )
+    })
+}
+
+/// What to do with a Kubernetes Secret volume given as a credential tree.
+fn projection_hint(dir: &str) -> String {
+    format!(
+        "{d} is a Kubernetes Secret volume (it has {PROJECTION_DATA}): its files are symbolic links into a timestamped directory, and the plugin never follows a link; copy each file into a credential root of its own, e.g. generic-credential-provider put --credroot DIR --json HOST < {d}/HOST.json",
+        d = Escaped(dir)
+    )
 }
 
 /// An error line; a permission error says so instead of guessing.
@@ -131,9 +561,38 @@ fn explain(e: &TrustError) -> String {
     }
 }
 
+/// Why the root cannot be opened. A shared directory on the way (`/tmp`)
+/// is shared on purpose: the advice is to move the root, never to chmod it.
+fn explain_root(e: &TrustError) -> String {
+    match e {
+        TrustError::Refused(Refused {
+            path,
+            violation: Violation::DirectoryWritable(Perm(mode)),
+            ..
+        }) if mode & SHARED_DIRECTORY == SHARED_DIRECTORY => format!(
+            "directory {p} is shared (mode {mode:04o}: anyone may create entries in it), so no credential root can live in it; move the root to a directory of its own, such as {}, and leave the mode of {p} alone",
+            CredRoot::DEFAULT,
+            p = Escaped(path)
+        ),
+        _ => explain(e),
+    }
+}
+
 /// Why a file stem can never be looked up, if it cannot.
 fn stem_problem(stem: &str) -> Option<String> {
     let host_part = stem.strip_prefix(WILDCARD_PREFIX).unwrap_or(stem);
+    if host_part.contains('*') {
+        let parent = stem
+            .rsplit('*')
+            .next()
+            .unwrap_or(stem)
+            .trim_start_matches('.');
+        return Some(format!(
+            "\"{}\" can never match: a wildcard file answers exactly one more DNS label (*.{p}{SUFFIX} answers x.{p}, never x.y.{p}); write one file per host",
+            Escaped(stem),
+            p = Escaped(parent)
+        ));
+    }
     let Some(domain) = Domain::parse(host_part) else {
         return Some(format!(
             "\"{}\" is no valid registry host[:port]",
@@ -242,8 +701,27 @@ fn audit_scopes(dir: &TrustedDir, kind: Tree, audit: &mut Audit) {
 }
 
 fn audit_tree(root: &TrustedDir, tree: Tree, audit: &mut Audit) {
-    for Entry { name, file_type } in sorted_names(root, audit) {
+    let entries = sorted_names(root, audit);
+    let projection = entries.iter().any(|e| e.name == PROJECTION_DATA);
+    if projection {
+        audit.fail(projection_hint(root.child_path("").trim_end_matches('/')));
+    }
+    for Entry { name, file_type } in entries {
+        // The volume's own entries: explained once above.
+        if projection && name.starts_with("..") {
+            continue;
+        }
         let path = root.child_path(&name);
+        if tree == Tree::Node {
+            let stem = layout::stem(&name).filter(|_| file_type != FileType::Directory);
+            audit.stems.push(match stem {
+                Some(stem) => stem.to_owned(),
+                None => format!("{name}/"),
+            });
+            if name == NAMESPACES_DIR && file_type == FileType::Directory {
+                audit.namespaces = Some(path.clone());
+            }
+        }
         let scope_dir = match tree {
             Tree::Node => (name == NAMESPACES_DIR).then_some(Tree::Namespace),
             Tree::Namespace => (name == SERVICE_ACCOUNTS_DIR).then_some(Tree::ServiceAccount),
@@ -306,9 +784,9 @@ fn audit_repository_dir(dir: &TrustedDir, domain: &str, prefix: &str, audit: &mu
             audit.files += 1;
             if !is_path_component(component) {
                 audit.fail(format!(
-                    "{}: \"{}\" is no valid repository path component (lowercase letters, digits, . _ __ -)",
+                    "{}: {}",
                     Escaped(&path),
-                    Escaped(component)
+                    component_problem(component, SUFFIX)
                 ));
                 continue;
             }
@@ -321,9 +799,9 @@ fn audit_repository_dir(dir: &TrustedDir, domain: &str, prefix: &str, audit: &mu
             }
         } else if is_dir {
             audit.fail(format!(
-                "{}: \"{}\" is no valid repository path component",
+                "{}: {}",
                 Escaped(&path),
-                Escaped(&name)
+                component_problem(&name, "")
             ));
         } else if file_type == FileType::Symlink && is_path_component(&name) {
             match dir.open_subdir(&name) {
@@ -338,6 +816,24 @@ fn audit_repository_dir(dir: &TrustedDir, domain: &str, prefix: &str, audit: &mu
 
 fn is_path_component(s: &str) -> bool {
     reference::RepoPath::is_component(s)
+}
+
+/// Why a file or directory name (`suffix` is `.json` or empty) is no
+/// repository path component; an upper-case one gets its rename.
+fn component_problem(component: &str, suffix: &str) -> String {
+    let lower = component.to_ascii_lowercase();
+    if is_path_component(&lower) {
+        format!(
+            "\"{}\" can never match: image paths are lowercase; rename it to {}{suffix}",
+            Escaped(component),
+            Escaped(&lower)
+        )
+    } else {
+        format!(
+            "\"{}\" is no valid repository path component (lowercase letters, digits, . _ __ -)",
+            Escaped(component)
+        )
+    }
 }
 
 fn audit_file(dir: &TrustedDir, name: &str, host_glob: String, prefix: String, audit: &mut Audit) {
@@ -363,6 +859,21 @@ fn audit_file(dir: &TrustedDir, name: &str, host_glob: String, prefix: String, a
                 host_glob,
                 prefix,
             });
+        }
+        // Parsed with the secret-keeping JSON reader: only the key is looked at.
+        Err(_)
+            if core::str::from_utf8(file.contents.as_bytes())
+                .ok()
+                .and_then(json::parse)
+                .is_some_and(|v| {
+                    matches!(v, json::Value::Object(o) if !matches!(o.get("auths"), json::Lookup::Absent))
+                }) =>
+        {
+            audit.fail(format!(
+                "{} is a Docker config.json (it has \"auths\"), not a credential file: move it out of the root, then run generic-credential-provider import --credroot {} --docker-config FILE",
+                Escaped(&file.path),
+                Escaped(&audit.root)
+            ));
         }
         Err(problem) => audit.fail(
             ContentError {
@@ -416,9 +927,13 @@ fn explain_image(
         .collect::<Vec<_>>()
         .join(", ");
     let Some(found) = lookup.found else {
-        return audit.note(format!(
+        audit.note(format!(
             "{head}: no credential file answers it (tried {tried}); the plugin answers no credentials, cacheDuration 0s"
         ));
+        if let Some(hint) = port_hint(root, &domain.file_stem(), &audit.stems) {
+            audit.note(format!("{head}: {hint}"));
+        }
+        return;
     };
     let answer = match answer::answer_for(&found, domain, &parsed) {
         Ok(answer) => answer,
@@ -453,101 +968,6 @@ fn explain_image(
     } else {
         audit.ok(line)
     }
-}
-
-fn audit_config(path: &str, options: &CheckOptions, binary_name: &str, audit: &mut Audit) {
-    let head = format!("kubelet config {}", Escaped(path));
-    let text = match read_config(path) {
-        Ok(text) => text,
-        Err(why) => return audit.fail(format!("{head}: {why}")),
-    };
-    let report = kubelet_config::check(&text, binary_name);
-    for finding in &report.findings {
-        audit.fail(format!("{head}: {finding}"));
-    }
-    let ours: Vec<&Provider> = report
-        .providers
-        .iter()
-        .filter(|p| p.name == binary_name)
-        .collect();
-    if ours.is_empty() {
-        return;
-    }
-    if report.findings.is_empty() {
-        audit.ok(format!(
-            "{head}: valid; provider \"{}\" is this binary",
-            Escaped(binary_name)
-        ));
-    }
-    let credroot = options.root();
-    for provider in &ours {
-        if let Some(root) = credroot_arg(&provider.args) {
-            if root.trim_end_matches('/') != credroot.as_str().trim_end_matches('/') {
-                audit.note(format!(
-                    "{head}: provider passes --credroot \"{}\" but this check read \"{}\"",
-                    Escaped(root),
-                    Escaped(credroot.as_str())
-                ));
-            }
-        }
-    }
-    let match_images: Vec<&str> = ours
-        .iter()
-        .flat_map(|p| p.match_images.iter().map(String::as_str))
-        .collect();
-    for usable in &audit
-        .usable
-        .iter()
-        .map(|u| (u.path.clone(), covered(u, &match_images)))
-        .collect::<Vec<_>>()
-    {
-        if !usable.1 {
-            audit.fail(format!(
-                "{}: no matchImages entry of provider \"{}\" routes its images to this plugin (add one, with the port if it has one)",
-                Escaped(&usable.0),
-                Escaped(binary_name)
-            ));
-        }
-    }
-    for image in &options.images {
-        if let Ok(parsed) = reference::parse_normalized_named(image) {
-            let name = parsed.name();
-            match match_images.iter().find(|m| kubelet_config::routes(m, &name)) {
-                Some(m) => audit.note(format!("image \"{}\": routed to this plugin by matchImages \"{}\"", Escaped(image), Escaped(m))),
-                None => audit.fail(format!(
-                    "image \"{}\": no matchImages entry routes \"{}\" to this plugin; the kubelet never asks it",
-                    Escaped(image),
-                    Escaped(&name)
-                )),
-            }
-        }
-    }
-}
-
-/// Reads the kubelet config (not a secret: no trust rules, but bounded).
-fn read_config(path: &str) -> Result<String, String> {
-    let bytes =
-        trust::read_bounded(path, kubelet_config::MAX_CONFIG_BYTES).map_err(|e| match e {
-            trust::BoundedReadError::Open(e) => format!("cannot open: {e}"),
-            trust::BoundedReadError::Read(e) => format!("cannot read: {e}"),
-            trust::BoundedReadError::TooLarge => {
-                format!("larger than {} bytes", kubelet_config::MAX_CONFIG_BYTES)
-            }
-        })?;
-    String::from_utf8(bytes.as_bytes().to_vec()).map_err(|_| "not UTF-8".to_string())
-}
-
-fn credroot_arg(args: &[String]) -> Option<&str> {
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        if arg == "--credroot" {
-            return it.next().map(String::as_str);
-        }
-        if let Some(v) = arg.strip_prefix("--credroot=") {
-            return Some(v);
-        }
-    }
-    None
 }
 
 /// Whether some `matchImages` entry routes at least one image this file

@@ -25,11 +25,12 @@ Usage:
                               [--service-account-audience AUD]
       Plugin mode: read one CredentialProviderRequest on stdin, print one
       CredentialProviderResponse on stdout.
-  generic-credential-provider check [--credroot DIR] [--kubelet-config FILE]
+  generic-credential-provider check [--credroot DIR] [--kubelet-config FILE|DIR] [--quiet]
                               [--namespace NS [--service-account SA]] [IMAGE ...]
-      Audit the credential root (and a kubelet CredentialProviderConfig in JSON),
-      explain which file answers each IMAGE (for a pod of NS/SA); never prints a
-      secret. Exits 1 if anything is unusable.
+      Audit the credential root, or with --kubelet-config the kubelet's config and
+      each root its providers' args name; explain which file answers each IMAGE
+      (for a pod of NS/SA); never prints a secret. --quiet: only FAIL lines and the
+      summary. Exits 1 if anything is unusable.
   generic-credential-provider put [--credroot DIR] [--namespace NS [--service-account SA]]
                               [--duration D] --username NAME TARGET  < password
   generic-credential-provider put [--credroot DIR] [--namespace NS [--service-account SA]]
@@ -50,7 +51,9 @@ Options:
   --log-facility NAME    authpriv (default), auth, user, daemon, local0 .. local7
   --service-account-audience AUD
                          a request's service-account token must carry this audience
-  --kubelet-config FILE  check: the kubelet's CredentialProviderConfig, JSON form
+  --kubelet-config FILE|DIR
+                         check: the kubelet's CredentialProviderConfig (JSON or YAML),
+                         or a directory of them (*.json, *.yaml, *.yml, as kubelet 1.34+)
 
 Lookup, for an image host[:port]/path (the host lowercased, the port kept), in
 DIR/namespaces/NS/serviceaccounts/SA/, then DIR/namespaces/NS/ (when the request
@@ -91,6 +94,8 @@ pub(crate) struct CheckOptions {
     /// `--namespace` and `--service-account` (default `default`, as for a
     /// pod that names none): explain images as that pod is answered.
     pub(crate) identity: Option<(Namespace, ServiceAccountName)>,
+    /// `--quiet`: print only FAIL lines and the summary.
+    pub(crate) quiet: bool,
 }
 
 impl CheckOptions {
@@ -309,11 +314,16 @@ fn parse_check(args: &[&str]) -> Result<Command, Error> {
     let (mut root, mut kubelet_config, mut namespace, mut service_account) =
         (None, None, None, None);
     let mut images = Vec::new();
+    let mut quiet = false;
     while let Some(item) = p.next() {
         match item {
             Item::Help => return Ok(Command::Help),
             Item::Version => return Ok(Command::Version),
             Item::Positional(image) => images.push(image.to_string()),
+            Item::Flag {
+                name: "--quiet",
+                inline: None,
+            } => quiet = true,
             Item::Flag { name, inline } => match name {
                 "--credroot" => set(&mut root, name, credroot(p.value(name, inline)?)?)?,
                 "--kubelet-config" => {
@@ -346,6 +356,7 @@ fn parse_check(args: &[&str]) -> Result<Command, Error> {
         kubelet_config,
         images,
         identity,
+        quiet,
     }))
 }
 

@@ -23,22 +23,23 @@
 //! where that differs from the YAML spec: `[registry.example.org:5000]` is
 //! one string.
 
+use crate::error::Escaped;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::fmt;
+use core::fmt::{self, Write as _};
 use miniserde::json::{Array, Number, Object, Value};
 
 /// Largest input read, in bytes (the caller already caps files at 1 MiB).
-pub const MAX_INPUT_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_INPUT_BYTES: usize = 1024 * 1024;
 
 /// Deepest nesting of collections accepted. Deeper input is refused, which
 /// also bounds the reader's recursion.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// Most notes kept for one input; a file with more traps than this has a
 /// bigger problem than the notes past the first ones.
-pub const MAX_NOTES: usize = 64;
+pub(crate) const MAX_NOTES: usize = 64;
 
 /// go-yaml v2 gives up on a simple key whose `:` comes more than 1024
 /// characters after the key starts (`yaml_parser_stale_simple_keys`).
@@ -47,20 +48,24 @@ const MAX_KEY_CHARS: usize = 1024;
 /// Longest piece of a scalar quoted in a note or an error, in characters.
 const MAX_QUOTED_CHARS: usize = 40;
 
+/// Longest [`Note::path`] kept, in bytes: enough for every field of a
+/// kubelet config, and a bound on what a deep, long-keyed input costs.
+const MAX_PATH_BYTES: usize = 256;
+
 /// Why a text is not read: the rule it breaks, with its position.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct YamlError {
+pub(crate) struct YamlError {
     /// 1-based line.
-    pub line: usize,
+    pub(crate) line: usize,
     /// 1-based column, in characters.
-    pub column: usize,
+    pub(crate) column: usize,
     /// The rule broken.
-    pub kind: YamlErrorKind,
+    pub(crate) kind: YamlErrorKind,
 }
 
 /// The rule a YAML text breaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum YamlErrorKind {
+pub(crate) enum YamlErrorKind {
     /// Longer than [`MAX_INPUT_BYTES`].
     TooLarge,
     /// A control character or another character YAML forbids in a file.
@@ -321,16 +326,20 @@ impl fmt::Display for YamlErrorKind {
 /// A YAML trap the kubelet falls into silently: a plain scalar it reads
 /// differently from what its author most likely meant.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Note {
+pub(crate) struct Note {
     /// 1-based line of the scalar.
-    pub line: usize,
+    pub(crate) line: usize,
+    /// Where the scalar sits, as the kubelet names fields
+    /// (`providers[0].env[1].value`; a key's note names its mapping), cut
+    /// at [`MAX_PATH_BYTES`]: so a caller can tell a value it must not echo.
+    pub(crate) path: String,
     /// What the kubelet reads.
-    pub kind: NoteKind,
+    pub(crate) kind: NoteKind,
 }
 
 /// What the kubelet reads a plain scalar as.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NoteKind {
+pub(crate) enum NoteKind {
     /// A YAML 1.1 spelling (`yes`, `no`, `on`, `off`, `y`, `n`, in the case
     /// variants go-yaml v2 accepts) read as a boolean.
     Boolean {
@@ -384,31 +393,28 @@ impl fmt::Display for Note {
     }
 }
 
-/// A scalar in double quotes, escaped for a terminal and cut short.
+/// A scalar in double quotes, escaped as every untrusted text in a message
+/// is ([`Escaped`]) and cut short.
 struct Quoted<'a>(&'a str);
 
 impl fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("\"")?;
-        for c in self.0.chars().take(MAX_QUOTED_CHARS) {
-            write!(f, "{}", c.escape_debug())?;
-        }
-        if self.0.chars().nth(MAX_QUOTED_CHARS).is_some() {
-            f.write_str("...")?;
-        }
-        f.write_str("\"")
+        let cut = self.0.char_indices().nth(MAX_QUOTED_CHARS).map(|(i, _)| i);
+        let shown = cut.and_then(|i| self.0.get(..i)).unwrap_or(self.0);
+        let more = if cut.is_some() { "..." } else { "" };
+        write!(f, "\"{}{more}\"", Escaped(shown))
     }
 }
 
 /// Reads a YAML text as the kubelet would decode it into JSON.
-pub fn parse(text: &str) -> Result<Value, YamlError> {
+pub(crate) fn parse(text: &str) -> Result<Value, YamlError> {
     parse_with_notes(text).map(|(value, _)| value)
 }
 
 /// Reads a YAML text as the kubelet would decode it into JSON, with a note
 /// for each plain scalar the kubelet reads differently from what it looks
 /// like (at most [`MAX_NOTES`]).
-pub fn parse_with_notes(text: &str) -> Result<(Value, Vec<Note>), YamlError> {
+pub(crate) fn parse_with_notes(text: &str) -> Result<(Value, Vec<Note>), YamlError> {
     if text.len() > MAX_INPUT_BYTES {
         return Err(YamlError {
             line: 1,
@@ -430,6 +436,7 @@ pub fn parse_with_notes(text: &str) -> Result<(Value, Vec<Note>), YamlError> {
         line: 1,
         line_start: start,
         notes: Vec::new(),
+        path: Vec::new(),
     };
     let value = parser.document()?;
     Ok((value, parser.notes))
@@ -525,6 +532,12 @@ fn is_eol(b: Option<u8>) -> bool {
     matches!(b, None | Some(b'\n' | b'\r'))
 }
 
+/// One step from the top of the document to a node.
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
 /// The parser proper. Block structure is read line by line: every
 /// collection loop starts at the first character of a content line, and
 /// `pos` only moves forward, so the whole text is scanned a bounded number
@@ -536,6 +549,8 @@ struct Parser<'a> {
     line: usize,
     line_start: usize,
     notes: Vec<Note>,
+    /// The steps to the node being read.
+    path: Vec<Step>,
 }
 
 impl Parser<'_> {
@@ -583,9 +598,39 @@ impl Parser<'_> {
     }
 
     fn note(&mut self, line: usize, kind: NoteKind) {
-        if self.notes.len() < MAX_NOTES {
-            self.notes.push(Note { line, kind });
+        if self.notes.len() >= MAX_NOTES {
+            return;
         }
+        let mut path = String::new();
+        for step in &self.path {
+            if path.len() > MAX_PATH_BYTES {
+                break;
+            }
+            // Writing to a String cannot fail.
+            let _ = match step {
+                Step::Key(key) if path.is_empty() => write!(path, "{key}"),
+                Step::Key(key) => write!(path, ".{key}"),
+                Step::Index(i) => write!(path, "[{i}]"),
+            };
+        }
+        let mut cut = MAX_PATH_BYTES.min(path.len());
+        while !path.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        path.truncate(cut);
+        self.notes.push(Note { line, path, kind });
+    }
+
+    /// Reads the node at `step` below the current one.
+    fn within<T>(
+        &mut self,
+        step: Step,
+        read: impl FnOnce(&mut Self) -> Result<T, YamlError>,
+    ) -> Result<T, YamlError> {
+        self.path.push(step);
+        let read = read(self);
+        self.path.pop();
+        read
     }
 
     /// Steps over the line break under `pos`, if any, onto the next line.
@@ -801,7 +846,7 @@ impl Parser<'_> {
             if object.contains_key(&name) {
                 return Err(self.err_at(mark, YamlErrorKind::DuplicateKey(name)));
             }
-            let value = self.mapping_value(indent, depth)?;
+            let value = self.within(Step::Key(name.clone()), |p| p.mapping_value(indent, depth))?;
             object.insert(name, value);
             match self.next_content_line()? {
                 Head::Content(i) if i == indent => {
@@ -883,20 +928,20 @@ impl Parser<'_> {
             while self.at(p) == Some(b' ') {
                 p += 1;
             }
-            let item = match self.at(p) {
-                Some(b'\t') => return Err(self.err_pos(p, YamlErrorKind::Tab)),
+            let item = self.within(Step::Index(array.len()), |s| match s.at(p) {
+                Some(b'\t') => Err(s.err_pos(p, YamlErrorKind::Tab)),
                 None | Some(b'\n' | b'\r' | b'#') => {
-                    self.finish_line()?;
-                    match self.next_content_line()? {
-                        Head::Content(i) if i > indent => self.block_node(Some(indent), depth)?,
-                        _ => Value::Null,
+                    s.finish_line()?;
+                    match s.next_content_line()? {
+                        Head::Content(i) if i > indent => s.block_node(Some(indent), depth),
+                        _ => Ok(Value::Null),
                     }
                 }
                 Some(_) => {
-                    self.pos = p;
-                    self.block_node(Some(indent), depth)?
+                    s.pos = p;
+                    s.block_node(Some(indent), depth)
                 }
-            };
+            })?;
             array.push(item);
             match self.next_content_line()? {
                 Head::Content(i)
@@ -1206,7 +1251,8 @@ impl Parser<'_> {
                 None => return Err(self.err_at(open, YamlErrorKind::UnterminatedFlow)),
                 Some(_) => {}
             }
-            let (item, plain) = self.flow_node(parent, depth)?;
+            let (item, plain) =
+                self.within(Step::Index(array.len()), |s| s.flow_node(parent, depth))?;
             let crossed = self.flow_skip(parent)?;
             match self.cur() {
                 Some(b',') => self.pos += 1,
@@ -1291,7 +1337,7 @@ impl Parser<'_> {
             let (value, plain) = match self.cur() {
                 Some(b',' | b'}') => (Value::Null, false),
                 None => return Err(self.err_at(open, YamlErrorKind::UnterminatedFlow)),
-                Some(_) => self.flow_node(parent, depth)?,
+                Some(_) => self.within(Step::Key(name.clone()), |s| s.flow_node(parent, depth))?,
             };
             object.insert(name, value);
             let crossed = self.flow_skip(parent)?;
@@ -1423,10 +1469,10 @@ fn resolve(text: &str) -> (Resolved, Option<NoteKind>) {
     }
     match hint {
         b'.' => match go_float_starting_with_dot(text) {
-            Some(x) => {
+            Some((x, decimal)) => {
                 let note = text
                     .contains('_')
-                    .then(|| number_note(text, "the number", &x));
+                    .then(|| number_note(text, "the number", &decimal));
                 (Resolved::Float(x), note)
             }
             None => (Resolved::Str, None),
@@ -1461,9 +1507,10 @@ fn resolve_number(text: &str) -> (Resolved, Option<NoteKind>) {
         return (Resolved::Uint(u), int_note(&u));
     }
     if is_yaml_style_float(&plain) {
-        if let Some(x) = plain.parse::<f64>().ok().filter(|x| x.is_finite()) {
+        if let Some((x, decimal)) = parse_float(&plain) {
             let leading_zero = matches!(digits.as_bytes(), [b'0', b'0'..=b'9', ..]);
-            let note = (leading_zero || underscores).then(|| number_note(text, "the number", &x));
+            let note =
+                (leading_zero || underscores).then(|| number_note(text, "the number", &decimal));
             return (Resolved::Float(x), note);
         }
     }
@@ -1602,7 +1649,7 @@ fn is_yaml_style_float(s: &str) -> bool {
 /// Go `strconv.ParseFloat` on a scalar starting with `.` (the `'.'` hint):
 /// the only form it accepts is `.digits[e[sign]digits]`, with single
 /// underscores between digits; out of range is an error, hence a string.
-fn go_float_starting_with_dot(s: &str) -> Option<f64> {
+fn go_float_starting_with_dot(s: &str) -> Option<(f64, String)> {
     let b = s.as_bytes();
     let digits = |mut i: usize| -> Option<usize> {
         if !b.get(i)?.is_ascii_digit() {
@@ -1629,7 +1676,37 @@ fn go_float_starting_with_dot(s: &str) -> Option<f64> {
         return None;
     }
     let plain: String = s.chars().filter(|&c| c != '_').collect();
-    plain.parse::<f64>().ok().filter(|x| x.is_finite())
+    parse_float(&plain)
+}
+
+/// Go `strconv.ParseFloat` on a text of the float grammar above
+/// (underscores gone): the value, and the text as a JSON number, which is
+/// also how a note shows it. miniserde's parser reads it: the binary then
+/// carries one float parser and no float printer. Out of range (infinite)
+/// is an error, as in Go.
+fn parse_float(plain: &str) -> Option<(f64, String)> {
+    let (sign, unsigned) = match plain.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", plain.strip_prefix('+').unwrap_or(plain)),
+    };
+    let (mantissa, exponent) = unsigned
+        .split_once(['e', 'E'])
+        .map_or((unsigned, None), |(m, e)| (m, Some(e)));
+    let (int, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let int = match int.trim_start_matches('0') {
+        "" => "0",
+        digits => digits,
+    };
+    let fraction = if fraction.is_empty() { "0" } else { fraction };
+    let mut decimal = format!("{sign}{int}.{fraction}");
+    if let Some(exponent) = exponent {
+        decimal.push('e');
+        decimal.push_str(exponent);
+    }
+    let x = miniserde::json::from_str::<f64>(&decimal)
+        .ok()
+        .filter(|x| x.is_finite())?;
+    Some((x, decimal))
 }
 
 #[cfg(test)]
@@ -1867,6 +1944,49 @@ providers:
                 "line 9: plain \"Off\" is read as the boolean false; quote it if you meant a string",
             ]
         );
+    }
+
+    #[test]
+    fn notes_a_float_by_its_decimal_reading() {
+        let (v, notes) = parse_with_notes("a: 01.50\nb: 1_000.5e+1\nc: .5_5\nd: 1.5\n").unwrap();
+        assert_eq!(
+            miniserde::json::to_string(&v),
+            r#"{"a":1.5,"b":10005.0,"c":0.55,"d":1.5}"#
+        );
+        let lines: Vec<String> = notes.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "line 1: plain \"01.50\" is read as the number 1.50; quote it if you meant a string",
+                "line 2: plain \"1_000.5e+1\" is read as the number 1000.5e+1; quote it if you meant a string",
+                "line 3: plain \".5_5\" is read as the number 0.55; quote it if you meant a string",
+            ]
+        );
+    }
+
+    #[test]
+    fn names_where_each_noted_scalar_sits() {
+        let (_, notes) = parse_with_notes(
+            "providers:\n- name: x\n  args: [--a, on]\n  env:\n  - {name: A, value: yes}\n  - name: B\n    value: 0755\n  tokenAttributes:\n    requireServiceAccount: yes\n",
+        )
+        .unwrap();
+        let paths: Vec<(usize, &str)> = notes.iter().map(|n| (n.line, n.path.as_str())).collect();
+        assert_eq!(
+            paths,
+            [
+                (3, "providers[0].args[1]"),
+                (5, "providers[0].env[0].value"),
+                (7, "providers[0].env[1].value"),
+                (9, "providers[0].tokenAttributes.requireServiceAccount"),
+            ]
+        );
+        let (_, notes) = parse_with_notes("a:\n  on: 1\n").unwrap();
+        assert_eq!(notes[0].path, "a", "a key's note names its mapping");
+        let deep = format!("{}: yes\n", "k".repeat(1000));
+        let (_, notes) = parse_with_notes(&format!("a:\n  {deep}")).unwrap();
+        assert!(notes[0].path.len() <= MAX_PATH_BYTES);
+        let (_, notes) = parse_with_notes("on\n").unwrap();
+        assert_eq!(notes[0].path, "", "the top node has no path");
     }
 
     #[test]
