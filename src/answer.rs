@@ -7,13 +7,14 @@ use crate::credfile::{self, ContentError, Credential};
 use crate::duration::Duration;
 use crate::error::Error;
 use crate::error::Escaped;
-use crate::lookup::{Found, Rule};
+use crate::lookup::{self, Found, FoundMirror, Identity, Rule};
 use crate::matcher;
 use crate::mirror::{self, Then};
 use crate::reference::{Domain, Reference, RepoPath};
 use crate::request::ApiVersion;
 use crate::response::{self, AuthEntry, CacheKeyType, Response};
 use crate::secret::Secret;
+use crate::trust::TrustedDir;
 use alloc::string::String;
 use core::fmt;
 
@@ -152,6 +153,59 @@ pub(crate) fn through_mirror(
         cache_duration,
         then,
     })
+}
+
+/// Which files made a mirror's answer.
+#[derive(Debug)]
+pub(crate) struct MirrorFiles {
+    /// The mirror's registry.
+    pub(crate) mirror: Domain,
+    /// The mirror's credential file.
+    pub(crate) mirror_credential: String,
+}
+
+/// The answer for an image whose registry has a mirror file (plugin mode
+/// and `check` share it): the mirror's credentials, looked up for the same
+/// path on the mirror's host in the same scopes, then what the file's `then`
+/// says. A mirror without a credential file is a refusal, never a silent
+/// fall-through to the upstream's credentials alone.
+pub(crate) fn through_mirror_file(
+    root: &TrustedDir,
+    image: &Reference,
+    upstream: &Domain,
+    mirror_file: &FoundMirror,
+    identity: Option<Identity<'_>>,
+) -> Result<(Answer, MirrorFiles), Error> {
+    let path = &mirror_file.file.path;
+    let decoded =
+        mirror::decode(mirror_file.file.contents.as_bytes(), upstream).map_err(|problem| {
+            Error::Mirror(mirror::MirrorFileError {
+                path: path.clone(),
+                problem,
+            })
+        })?;
+    let on_mirror = image.on_registry(&decoded.mirror);
+    let Some(found) = lookup::find(root, &on_mirror, identity, false)?.found else {
+        return Err(Error::Answer(AnswerError::MirrorWithoutCredentials {
+            mirror: decoded.mirror.as_str().into(),
+            file: path.clone(),
+        }));
+    };
+    let upstream_found = match decoded.then {
+        Then::Upstream => lookup::find(root, image, identity, false)?.found,
+        Then::Anonymous | Then::Nothing => None,
+    };
+    let via = ThroughMirror {
+        mirror: &found,
+        upstream: upstream_found.as_ref(),
+        then: decoded.then,
+    };
+    let answer = through_mirror(&via, upstream, image)?;
+    let files = MirrorFiles {
+        mirror: decoded.mirror,
+        mirror_credential: found.file.path,
+    };
+    Ok((answer, files))
 }
 
 /// The `auth` key that the kubelet matches to exactly this image's

@@ -14,14 +14,15 @@ use crate::cli::{self, CheckOptions, Command};
 use crate::credfile::{self, ContentError};
 use crate::errno::Errno;
 use crate::error::Escaped;
+use crate::json;
 use crate::kubelet_config::{self, Provider};
 use crate::layout::{self, SUFFIX, WILDCARD_PREFIX};
 use crate::lookup::{self, Identity, NAMESPACES_DIR, Rule, SERVICE_ACCOUNTS_DIR, Scope};
 use crate::matcher;
-use crate::reference::{self, Domain};
+use crate::mirror::{self, MIRRORS_DIR};
+use crate::reference::{self, Domain, Reference};
 use crate::request::ApiVersion;
 use crate::sys::{self, FileType, Perm};
-use crate::json;
 use crate::token::{Namespace, ServiceAccountName};
 use crate::trust::{self, CredRoot, Refused, TrustError, TrustedDir, Violation};
 use alloc::borrow::ToOwned;
@@ -67,6 +68,8 @@ struct Audit {
     usable: Vec<Usable>,
     /// Namespace and service-account trees found.
     scoped_trees: usize,
+    /// Usable mirror files found.
+    mirrors: usize,
     /// The root being audited, for hints that name it.
     root: String,
     /// What the root itself holds for hosts: each `.json` file's stem, and
@@ -186,6 +189,11 @@ fn audit(options: &CheckOptions, binary_name: &str) -> Audit {
     }
     if options.kubelet_config.is_some() {
         route_images(options, &ours, &mut audit);
+    }
+    if audit.mirrors > 0 {
+        for note in MIRROR_NOTES {
+            audit.note(note.to_string());
+        }
     }
     audit
 }
@@ -693,6 +701,15 @@ fn audit_scopes(dir: &TrustedDir, kind: Tree, audit: &mut Audit) {
         match dir.open_subdir(&name) {
             Ok(Some(sub)) => {
                 audit.scoped_trees += 1;
+                audit.ok(format!(
+                    "{}: the credential tree of {} {name}, tried before the wider ones",
+                    Escaped(&path),
+                    if kind == Tree::Namespace {
+                        "namespace"
+                    } else {
+                        "service account"
+                    },
+                ));
                 audit_tree(&sub, kind, audit);
             }
             Ok(None) => {}
@@ -700,6 +717,65 @@ fn audit_scopes(dir: &TrustedDir, kind: Tree, audit: &mut Audit) {
         }
     }
 }
+
+/// Audits a `mirrors/` directory: each `<upstream>.json` read with the
+/// trust rules and decoded as plugin mode decodes it.
+fn audit_mirrors(dir: &TrustedDir, audit: &mut Audit) {
+    for Entry { name, .. } in sorted_names(dir, audit) {
+        let path = dir.child_path(&name);
+        let Some(upstream) = layout::stem(&name).and_then(Domain::parse) else {
+            audit.fail(format!(
+                "{}: not named for a registry (mirrors/<host[:port]>.json), so never read",
+                Escaped(&path)
+            ));
+            continue;
+        };
+        let file = match dir.read_file(&name) {
+            Ok(Some(file)) => file,
+            Ok(None) => continue,
+            Err(e) => {
+                audit.fail(explain(&e));
+                continue;
+            }
+        };
+        match mirror::decode(file.contents.as_bytes(), &upstream) {
+            Ok(m) => {
+                audit.mirrors += 1;
+                audit.ok(format!(
+                    "{}: pulls of {} go through mirror {}: its credentials first, then {}",
+                    Escaped(&path),
+                    upstream.as_str(),
+                    m.mirror.as_str(),
+                    then_words(m.then)
+                ));
+            }
+            Err(problem) => audit.fail(
+                mirror::MirrorFileError {
+                    path: file.path,
+                    problem,
+                }
+                .to_string(),
+            ),
+        }
+    }
+}
+
+/// What `then` puts after a mirror's credentials, in words.
+fn then_words(then: mirror::Then) -> &'static str {
+    match then {
+        mirror::Then::Upstream => "the upstream's own (then: upstream)",
+        mirror::Then::Anonymous => {
+            "an empty username and password, a pull without credentials (then: anonymous)"
+        }
+        mirror::Then::Nothing => "nothing (then: nothing)",
+    }
+}
+
+/// The two things every mirror user must know, said once per audit.
+const MIRROR_NOTES: [&str; 2] = [
+    "mirrors: containerd offers the answer's credentials to every host of the image's hosts.toml, so when the mirror misses, the mirror's credentials also go to the upstream; to keep them on the mirror, set server = \"https://<mirror>\" in /etc/containerd/certs.d/<upstream>/hosts.toml (then nothing goes upstream)",
+    "mirrors: CRI-O does not pass request credentials to mirrors; give it the mirror's credentials in its own auth file (global_auth_file in crio.conf)",
+];
 
 fn audit_tree(root: &TrustedDir, tree: Tree, audit: &mut Audit) {
     let entries = sorted_names(root, audit);
@@ -722,6 +798,14 @@ fn audit_tree(root: &TrustedDir, tree: Tree, audit: &mut Audit) {
             if name == NAMESPACES_DIR && file_type == FileType::Directory {
                 audit.namespaces = Some(path.clone());
             }
+        }
+        if name == MIRRORS_DIR && file_type == FileType::Directory {
+            match root.open_subdir(&name) {
+                Ok(Some(dir)) => audit_mirrors(&dir, audit),
+                Ok(None) => {}
+                Err(e) => audit.fail(explain(&e)),
+            }
+            continue;
         }
         let scope_dir = match tree {
             Tree::Node => (name == NAMESPACES_DIR).then_some(Tree::Namespace),
@@ -886,6 +970,56 @@ fn audit_file(dir: &TrustedDir, name: &str, host_glob: String, prefix: String, a
     }
 }
 
+/// Explains an image whose registry has a mirror file: both entries, in the
+/// order the kubelet tries them, with the files they come from.
+fn explain_through_mirror(
+    root: &TrustedDir,
+    image: &Reference,
+    upstream: &Domain,
+    mirror_file: &lookup::FoundMirror,
+    identity: Option<Identity<'_>>,
+    head: &str,
+    audit: &mut Audit,
+) {
+    let name = image.name();
+    let (answer, files) =
+        match answer::through_mirror_file(root, image, upstream, mirror_file, identity) {
+            Ok(made) => made,
+            Err(e) => return audit.fail(format!("{head}: {e}")),
+        };
+    let verdict = answer::write(ApiVersion::V1, Some(&answer), &name).err();
+    let second = match &answer.then {
+        None => String::from("nothing after it"),
+        Some(then) => format!(
+            "then \"{}\" ({})",
+            Escaped(&then.key),
+            match &then.file {
+                Some(file) => format!("the upstream's credentials from {}", Escaped(file)),
+                None => String::from("an empty username and password: a pull without credentials"),
+            }
+        ),
+    };
+    let line = format!(
+        "{head}: through mirror {} ({}, for {}): first \"{}\" (the mirror's credentials from {}), {second}; cacheKeyType {}, cacheDuration {}; {}",
+        files.mirror.as_str(),
+        Escaped(&mirror_file.file.path),
+        mirror_file.scope,
+        Escaped(&answer.key),
+        Escaped(&files.mirror_credential),
+        answer.cache_key_type.as_str(),
+        answer.cache_duration,
+        match verdict {
+            None => "the kubelet tries them in this order",
+            Some(_) => "the kubelet would not use the answer for this image (a key does not match)",
+        }
+    );
+    if verdict.is_some() {
+        audit.fail(line);
+    } else {
+        audit.ok(line);
+    }
+}
+
 fn explain_image(
     root: &TrustedDir,
     image: &str,
@@ -916,6 +1050,21 @@ fn explain_image(
         domain.as_str(),
         parsed.path().as_str()
     ));
+    match lookup::find_mirror(root, &parsed, identity) {
+        Ok(Some(mirror_file)) => {
+            return explain_through_mirror(
+                root,
+                &parsed,
+                domain,
+                &mirror_file,
+                identity,
+                &head,
+                audit,
+            );
+        }
+        Ok(None) => {}
+        Err(e) => return audit.fail(format!("{head}: {}", explain(&e))),
+    }
     let lookup = match lookup::find(root, &parsed, identity, true) {
         Ok(lookup) => lookup,
         Err(e) => return audit.fail(format!("{head}: {}", explain(&e))),

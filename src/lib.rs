@@ -232,7 +232,14 @@ fn serve(
     let identity = claims.map(identity);
     let (answer, file) = match (lookup::find_mirror(&root, image, identity)?, image.domain()) {
         (Some(mirror_file), Some(upstream)) => {
-            let (answer, file) = through_mirror(&root, image, upstream, &mirror_file, identity)?;
+            let (answer, files) =
+                answer::through_mirror_file(&root, image, upstream, &mirror_file, identity)?;
+            let file = format!(
+                "{}, through mirror {} of {}",
+                root.relative(&files.mirror_credential),
+                files.mirror.as_str(),
+                root.relative(&mirror_file.file.path)
+            );
             (Some(answer), Some(file))
         }
         (_, domain) => {
@@ -253,54 +260,6 @@ fn serve(
         Some(file) => Served::Fulfilled(file),
         None => Served::NotFound,
     })
-}
-
-/// The answer for an image whose registry has a mirror file: the mirror's
-/// credentials (looked up for the same path on the mirror's host, in the same
-/// scopes), then what the file's `then` says. A mirror without a credential
-/// file is a refusal, never a silent fall-through to the upstream's alone.
-/// Also returns the files, for the log line.
-fn through_mirror(
-    root: &trust::TrustedDir,
-    image: &reference::Reference,
-    upstream: &reference::Domain,
-    mirror_file: &lookup::FoundMirror,
-    identity: Option<Identity<'_>>,
-) -> Result<(answer::Answer, String), Error> {
-    let path = &mirror_file.file.path;
-    let decoded =
-        mirror::decode(mirror_file.file.contents.as_bytes(), upstream).map_err(|problem| {
-            Error::Mirror(mirror::MirrorFileError {
-                path: path.clone(),
-                problem,
-            })
-        })?;
-    let on_mirror = image.on_registry(&decoded.mirror);
-    let Some(found) = lookup::find(root, &on_mirror, identity, false)?.found else {
-        return Err(Error::Answer(
-            answer::AnswerError::MirrorWithoutCredentials {
-                mirror: decoded.mirror.as_str().into(),
-                file: path.clone(),
-            },
-        ));
-    };
-    let upstream_found = match decoded.then {
-        mirror::Then::Upstream => lookup::find(root, image, identity, false)?.found,
-        mirror::Then::Anonymous | mirror::Then::Nothing => None,
-    };
-    let via = answer::ThroughMirror {
-        mirror: &found,
-        upstream: upstream_found.as_ref(),
-        then: decoded.then,
-    };
-    let answer = answer::through_mirror(&via, upstream, image)?;
-    let file = format!(
-        "{}, through mirror {} of {}",
-        root.relative(&found.file.path),
-        decoded.mirror.as_str(),
-        root.relative(path)
-    );
-    Ok((answer, file))
 }
 
 /// A string for messages from bytes that may not be UTF-8.

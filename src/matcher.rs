@@ -617,7 +617,7 @@ pub fn glob_match(pattern: &str, name: &str) -> Result<bool, BadPattern> {
     glob_match_bytes(pattern.as_bytes(), name.as_bytes())
 }
 
-/// [`glob_match`] on Go's byte strings: runes are decoded only where Go
+/// `glob_match` on Go's byte strings: runes are decoded only where Go
 /// decodes them (a class, `?`).
 ///
 /// Unlike `path.Match`, `filepath.Match` does not check the rest of the

@@ -47,6 +47,7 @@ impl Then {
     }
 
     /// The word as written in the file.
+    #[cfg(fuzzing)]
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Upstream => "upstream",

@@ -5,7 +5,7 @@
 //! already checked is the only way to check-then-read without a gap between the
 //! check and the use (no second look-up by path). The binary has no std
 //! runtime, so what std did at start-up that we rely on is done here
-//! explicitly ([`standard_descriptors`], [`ignore_sigpipe`]).
+//! explicitly ([`standard_descriptors`], [`ignore_signals`]).
 #![allow(unsafe_code)]
 
 use crate::arena::{Arena, MIN_CHUNK_BYTES};
@@ -813,7 +813,7 @@ pub(crate) fn is_dumpable() -> Result<bool, Errno> {
 /// anything, a length or a secret) and never a location.
 const PANIC_LINE: &[u8] = b"generic-credential-provider: internal error; nothing was answered\n";
 
-/// Writes [`PANIC_LINE`] to stderr and aborts: `SIGABRT`, and no core file
+/// Writes one fixed line to stderr and aborts: `SIGABRT`, and no core file
 /// (the hardening ran first).
 pub fn abort_on_panic() -> ! {
     let _ = write_std(Std::Err, PANIC_LINE);

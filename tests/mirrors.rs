@@ -241,3 +241,80 @@ fn a_broken_mirror_file_is_refused_naming_the_key() {
         )
     );
 }
+
+#[test]
+fn check_lists_mirror_files_and_explains_an_image_through_its_mirror() {
+    let s = Scratch::new("mirror-check");
+    s.cred(&format!("{MIRROR}.json"), "mirroruser", MIRROR_PASSWORD);
+    s.cred("docker.io.json", "hubuser", HUB_PASSWORD);
+    mirror_file(&s, "mirrors/docker.io.json", "upstream");
+    let out = run(&["check", "--credroot", s.root_str(), "nginx"], b"");
+    let r = s.root.display();
+    assert_eq!(out.code, 0, "{out:?}");
+    for line in [
+        format!(
+            "ok    {r}/mirrors/docker.io.json: pulls of docker.io go through mirror {MIRROR}: its credentials first, then the upstream's own (then: upstream)"
+        ),
+        format!(
+            "ok    image \"nginx\": through mirror {MIRROR} ({r}/mirrors/docker.io.json, for every pod on the node): first \"docker.io\" (the mirror's credentials from {r}/{MIRROR}.json), then \"*.*\" (the upstream's credentials from {r}/docker.io.json); cacheKeyType Registry, cacheDuration 5m0s; the kubelet tries them in this order"
+        ),
+        "note  mirrors: CRI-O does not pass request credentials to mirrors; give it the mirror's credentials in its own auth file (global_auth_file in crio.conf)".to_owned(),
+    ] {
+        assert!(
+            out.stdout.lines().any(|l| l == line),
+            "missing {line:?} in\n{}",
+            out.stdout
+        );
+    }
+    assert!(out.stdout.contains("set server = \"https://<mirror>\""));
+    out.never_shows(MIRROR_PASSWORD);
+    out.never_shows(HUB_PASSWORD);
+    // Without a mirror file there is no mirror note at all.
+    std::fs::remove_file(s.root.join("mirrors/docker.io.json")).unwrap();
+    let out = run(&["check", "--credroot", s.root_str(), "nginx"], b"");
+    assert!(!out.stdout.contains("mirrors:"), "{}", out.stdout);
+}
+
+#[test]
+fn check_fails_a_broken_mirror_file_and_a_mirror_without_credentials() {
+    let s = Scratch::new("mirror-check-bad");
+    let r = s.root.display();
+    s.file(
+        "mirrors/docker.io.json",
+        r#"{"mirror":"m.io","then":"later"}"#,
+        0o600,
+    );
+    s.file(
+        "mirrors/not_a_host!.json",
+        r#"{"mirror":"m.io","then":"nothing"}"#,
+        0o600,
+    );
+    let out = run(&["check", "--credroot", s.root_str()], b"");
+    assert_eq!(out.code, 1);
+    for line in [
+        format!(
+            "FAIL  {r}/mirrors/docker.io.json has a \"then\" \"later\"; it must be upstream, anonymous or nothing"
+        ),
+        format!(
+            "FAIL  {r}/mirrors/not_a_host!.json: not named for a registry (mirrors/<host[:port]>.json), so never read"
+        ),
+    ] {
+        assert!(
+            out.stdout.lines().any(|l| l == line),
+            "missing {line:?} in\n{}",
+            out.stdout
+        );
+    }
+    mirror_file(&s, "mirrors/docker.io.json", "nothing");
+    std::fs::remove_file(s.root.join("mirrors/not_a_host!.json")).unwrap();
+    let out = run(&["check", "--credroot", s.root_str(), "nginx"], b"");
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.lines().any(|l| l
+            == format!(
+                "FAIL  image \"nginx\": {r}/mirrors/docker.io.json sends pulls through mirror {MIRROR}, but no credential file answers the image there; put one for {MIRROR} (nothing was answered, rather than the upstream's credentials alone)"
+            )),
+        "{}",
+        out.stdout
+    );
+}
