@@ -237,6 +237,13 @@ fn set<T>(slot: &mut Option<T>, name: &str, value: T) -> Result<(), Error> {
     Ok(())
 }
 
+fn unexpected(arg: &str) -> Error {
+    usage(format_args!(
+        "unexpected argument \"{}\"",
+        quoted(&truncated(arg))
+    ))
+}
+
 fn unknown(name: &str) -> Error {
     usage(format_args!(
         "unknown option \"{}\"",
@@ -275,12 +282,7 @@ fn parse_plugin(args: &[&str]) -> Result<Command, Error> {
         match item {
             Item::Help => return Ok(Command::Help),
             Item::Version => return Ok(Command::Version),
-            Item::Positional(arg) => {
-                return Err(usage(format_args!(
-                    "unexpected argument \"{}\"",
-                    quoted(&truncated(arg))
-                )));
-            }
+            Item::Positional(arg) => return Err(unexpected(arg)),
             Item::Flag { name, inline } => match name {
                 "--credroot" => set(&mut root, name, credroot(p.value(name, inline)?)?)?,
                 "--log-socket" => set(&mut log_socket, name, p.value(name, inline)?)?,
@@ -479,12 +481,7 @@ fn parse_import(args: &[&str]) -> Result<Command, Error> {
         match item {
             Item::Help => return Ok(Command::Help),
             Item::Version => return Ok(Command::Version),
-            Item::Positional(arg) => {
-                return Err(usage(format_args!(
-                    "unexpected argument \"{}\"",
-                    quoted(&truncated(arg))
-                )));
-            }
+            Item::Positional(arg) => return Err(unexpected(arg)),
             Item::Flag { name, inline } => match name {
                 "--credroot" => set(&mut root, name, credroot(p.value(name, inline)?)?)?,
                 "--namespace" => set(&mut namespace, name, p.value(name, inline)?)?,
