@@ -27,12 +27,8 @@ const CONFIG_API_VERSIONS: [&str; 3] = [
     "kubelet.config.k8s.io/v1beta1",
     "kubelet.config.k8s.io/v1alpha1",
 ];
-const PROVIDER_V1: &str = "credentialprovider.kubelet.k8s.io/v1";
-const PROVIDER_API_VERSIONS: [&str; 3] = [
-    PROVIDER_V1,
-    "credentialprovider.kubelet.k8s.io/v1alpha1",
-    "credentialprovider.kubelet.k8s.io/v1beta1",
-];
+/// The provider versions are the request's (one list in the crate).
+const PROVIDER_V1: &str = crate::request::ApiVersion::V1.as_str();
 const PROVIDER_FIELDS: [&str; 7] = [
     "name",
     "matchImages",
@@ -291,7 +287,7 @@ fn check_provider(
         ));
     }
     let provider_version = match string(p, "apiVersion", &at, findings) {
-        Some(v) if PROVIDER_API_VERSIONS.contains(&v) => v,
+        Some(v) if crate::request::ApiVersion::parse(v).is_some() => v,
         Some(v) if !v.is_empty() => {
             findings.push(format!(
                 "providers.apiVersion: Unsupported value: {}: supported values: \"credentialprovider.kubelet.k8s.io/v1\", \"credentialprovider.kubelet.k8s.io/v1alpha1\", \"credentialprovider.kubelet.k8s.io/v1beta1\"",

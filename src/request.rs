@@ -72,7 +72,7 @@ impl ApiVersion {
     pub const ALL: [Self; 3] = [Self::V1, Self::V1beta1, Self::V1alpha1];
 
     /// The full `apiVersion` string.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::V1 => "credentialprovider.kubelet.k8s.io/v1",
             Self::V1beta1 => "credentialprovider.kubelet.k8s.io/v1beta1",
