@@ -665,6 +665,19 @@ mod tests {
     }
 
     #[test]
+    fn regression_fuzz_docker_config_a_v2_prefix_then_a_v1_path_keeps_the_v1_path() {
+        // The kubelet drops one leading /v1/ or /v2/ from a key's path: what
+        // is left is the repository path, `v1/...` included.
+        let t = Target::from_docker_key("https://ghcr.io/v2/v1/er.iac").unwrap();
+        assert_eq!(t.as_str(), "ghcr.io/v1/er.iac");
+        assert_eq!(Target::parse("ghcr.io/v1/er.iac").as_ref(), Ok(&t));
+        assert_eq!(
+            Target::from_docker_key("ghcr.io/v1/v1/er.iac").as_ref(),
+            Ok(&t)
+        );
+    }
+
+    #[test]
     fn decodes_a_realistic_config() {
         let config = decode(realistic().as_bytes()).unwrap();
         assert!(config.creds_store);
